@@ -1,0 +1,115 @@
+"""Default settings for each environment.
+
+The application factory applies one of these classes, then every environment
+variable named ``SIGNON_<KEY>`` (Flask's ``from_prefixed_env``: values are read
+as JSON when they parse, e.g. ``SIGNON_MAIL_PORT=587``), then ``DATABASE_URL``.
+The environment is chosen by ``SIGNON_ENV`` (``production`` when unset, so a
+forgotten variable fails closed rather than running with development defaults).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+# A value no deployment may keep: production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 -- the refused default
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # Public base URL: every link in an email is built from it, never from the
+    # Host header of the request that caused the email.
+    BASE_URL = "http://127.0.0.1:5000"
+    # Name shown in the page header and in email signatures.
+    SITE_NAME = "signon"
+
+    # None means: SQLite in the instance folder (see signon.database).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    # Mail. With no MAIL_SERVER the outbox is kept and shown on the
+    # development mailbox page (development only) instead of being sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "signon <noreply@localhost>"
+    MAIL_TIMEOUT = 30  # seconds for connect and every SMTP command
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 60  # doubled after every failed attempt
+    OUTBOX_MAX_BACKOFF_SECONDS = 6 * 3600
+    OUTBOX_POLL_SECONDS = 5.0
+    # A message claimed by a worker that died is handed out again after this.
+    OUTBOX_LEASE_SECONDS = 600
+
+    # Tokens in emailed links.
+    CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
+    # Withdrawing must stay possible for as long as a name can be public.
+    WITHDRAW_TOKEN_MAX_AGE: int | None = None
+    # `flask signatures purge-unconfirmed` deletes what was never confirmed.
+    UNCONFIRMED_RETENTION_DAYS = 30
+    # A repeat submission re-sends the confirmation at most this often.
+    CONFIRM_RESEND_INTERVAL = 15 * 60
+
+    # Providers that ignore dots and "+tag" in the local part of an address;
+    # two addresses that differ only so count as one signatory.
+    CANONICAL_EMAIL_DOMAINS: ClassVar[list[str]] = ["gmail.com", "googlemail.com"]
+    # email-validator's DNS check; off by default (no network at sign-up).
+    EMAIL_CHECK_DELIVERABILITY = False
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers
+    # are trusted. 0 trusts none, which is right when nothing is in front.
+    TRUSTED_PROXIES = 0
+
+    # The development mailbox page lists every queued email with its links.
+    DEV_MAILBOX = False
+
+    # Admin password hashing (Argon2id, memory-hard); argon2-cffi's defaults.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024  # KiB
+
+    WTF_CSRF_TIME_LIMIT = None  # admin tokens live as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 64 * 1024  # no form of ours comes close
+
+
+class DevelopmentConfig(Config):
+    """``make run``: SQLite, demo data, emails on the mailbox page."""
+
+    DEBUG = True
+    DEV_MAILBOX = True
+
+
+class TestingConfig(Config):
+    """The test suite. Tests pass the database URI themselves."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105 -- tests only
+    BASE_URL = "http://signon.test"
+    # The cheapest Argon2 parameters: tests hash many passwords.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    MAIL_TIMEOUT = 5
+
+
+class ProductionConfig(Config):
+    """Real deployments: secure cookies; secret key and base URL required."""
+
+    BASE_URL = ""
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

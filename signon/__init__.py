@@ -1,0 +1,92 @@
+"""signon: publish a statement, collect confirmed and verified co-signatures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, DEFAULT_SECRET_KEY
+
+from . import cli, database, errors, filters
+from .extensions import csrf, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Settings come from the ``config.py`` class named by ``SIGNON_ENV``
+    (production when unset), then ``SIGNON_*`` environment variables, then
+    ``DATABASE_URL``, then ``overrides`` (the test suite's).
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("SIGNON_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    env = (overrides or {}).get("ENV") or os.environ.get("SIGNON_ENV", "production")
+    if env not in CONFIGS:
+        raise RuntimeError(f"SIGNON_ENV must be one of {', '.join(CONFIGS)}, not {env!r}.")
+    app.config.from_object(CONFIGS[env])
+    app.config["ENV"] = env
+    app.config.from_prefixed_env("SIGNON")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.update(overrides or {})
+    _check_config(app)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    database.init_app(app)
+    migrate.init_app(app, database.db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    # Not Flask-Login's template context processor: it reads the session on
+    # every page, which marks public pages "Vary: Cookie" and defeats caches.
+    # The admin blueprint provides current_user to its own templates.
+    login_manager.init_app(app, add_context_processor=False)
+
+    from . import admin, public, signing
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(signing.bp)
+    app.register_blueprint(admin.bp)
+    if app.config["DEV_MAILBOX"] and env == "development":
+        from . import dev
+
+        app.register_blueprint(dev.bp)
+
+    errors.init_app(app)
+    filters.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    """Refuse settings that would be unsafe in production."""
+    config = app.config
+    if isinstance(config.get("CANONICAL_EMAIL_DOMAINS"), str):
+        # Also accept SIGNON_CANONICAL_EMAIL_DOMAINS=gmail.com,googlemail.com
+        config["CANONICAL_EMAIL_DOMAINS"] = [
+            d.strip() for d in config["CANONICAL_EMAIL_DOMAINS"].split(",") if d.strip()
+        ]
+    if config["ENV"] != "production":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise RuntimeError(
+            "Set SIGNON_SECRET_KEY to a long random value (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`); production "
+            "refuses to start without one. For local use, set SIGNON_ENV=development."
+        )
+    if not config.get("BASE_URL", "").startswith(("https://", "http://")):
+        raise RuntimeError(
+            "Set SIGNON_BASE_URL to the public address of the site, such as "
+            "https://sign.example.org: links in emails are built from it."
+        )

@@ -1,0 +1,30 @@
+"""Admin forms; all carry Flask-WTF's CSRF token."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..validators import PlainText, clean_text
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", filters=[clean_text], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token to check."""
+
+
+class RejectForm(FlaskForm):
+    """Reject, with a reason kept for the other admins."""
+
+    reason = StringField(
+        "Reason (optional, never shown to the signatory)",
+        filters=[clean_text],
+        validators=[Optional(), Length(max=500), PlainText()],
+    )

@@ -1,0 +1,126 @@
+"""Routes of the admin area."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import db, login_manager
+from ..models import Admin, Signature, SignatureState
+from ..services import admins, signing
+from . import bp
+from .forms import ActionForm, LoginForm, RejectForm
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please log in to see that page."
+
+
+@login_manager.user_loader
+def load_admin(admin_id: str) -> Admin | None:
+    """The logged-in admin for Flask-Login; None once deactivated."""
+    if not admin_id.isdigit():
+        return None
+    return db.session.get(Admin, int(admin_id))
+
+
+@bp.context_processor
+def admin_context() -> dict[str, object]:
+    """The logged-in admin, and the log-out button's form with its CSRF token."""
+    return {"current_user": current_user, "logout_form": ActionForm()}
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Admin pages hold personal data: no cache may keep them."""
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    """Log in. A wrong password and an unknown address get the same answer."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        admin = admins.authenticate(form.email.data, form.password.data)
+        if admin is not None:
+            login_user(admin)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("That email and password do not match an account.")
+    status = 400 if form.errors else 200
+    return render_template("admin/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Log out (a POST with CSRF, so no page can log an admin out)."""
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; please try again.")
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for(".login"))
+
+
+@bp.get("/")
+@login_required
+def queue() -> str:
+    """Confirmed signatures waiting for a decision, oldest first."""
+    waiting = db.session.scalars(
+        select(Signature)
+        .where(Signature.state == SignatureState.confirmed)
+        .order_by(Signature.confirmed_at, Signature.id)
+    ).all()
+    return render_template(
+        "admin/queue.html",
+        signatures=waiting,
+        action_form=ActionForm(),
+        reject_form=RejectForm(),
+    )
+
+
+@bp.post("/signatures/<int:signature_id>/verify")
+@login_required
+def verify(signature_id: int) -> Response:
+    """Make a confirmed signature public."""
+    signature = _signature_for(ActionForm(), signature_id)
+    if signing.verify(signature, current_user):
+        flash(f"Verified: {signature.org_name}.")
+    else:
+        flash("That signature was no longer waiting; nothing changed.")
+    return redirect(url_for(".queue"))
+
+
+@bp.post("/signatures/<int:signature_id>/reject")
+@login_required
+def reject(signature_id: int) -> Response:
+    """Turn a confirmed signature down."""
+    form = RejectForm()
+    signature = _signature_for(form, signature_id)
+    if signing.reject(signature, current_user, form.reason.data or ""):
+        flash(f"Rejected: {signature.org_name}.")
+    else:
+        flash("That signature was no longer waiting; nothing changed.")
+    return redirect(url_for(".queue"))
+
+
+def _signature_for(form: ActionForm | RejectForm, signature_id: int) -> Signature:
+    if not form.validate_on_submit():
+        abort(400, "; ".join(e for errors in form.errors.values() for e in errors))
+    signature = db.session.get(Signature, signature_id)
+    if signature is None:
+        abort(404, "There is no such signature.")
+    return signature
+
+
+def _safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the queue: no open redirect."""
+    default = url_for(".queue")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target:
+        return default
+    return target

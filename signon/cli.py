@@ -1,0 +1,104 @@
+"""Command-line interface: ``flask --app wsgi <group> <command>``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .services import admins, outbox, retention, statements
+
+admin_cli = AppGroup("admin", help="Manage admin accounts.")
+outbox_cli = AppGroup("outbox", help="Deliver queued email.")
+demo_cli = AppGroup("demo", help="Demonstration content.")
+signatures_cli = AppGroup("signatures", help="Maintain signatures.")
+statements_cli = AppGroup("statements", help="Manage statements.")
+
+DEMO_STATEMENT = Path(__file__).parent / "demo" / "wsa-chechnya-statement-2017.md"
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    for group in (admin_cli, outbox_cli, demo_cli, signatures_cli, statements_cli):
+        app.cli.add_command(group)
+
+
+@admin_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from one line of standard input."
+)
+def create_admin(email: str, password_stdin: bool) -> None:
+    """Create an admin account for EMAIL (asks for the password twice)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        admins.create_admin(email, password)
+    except admins.AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created admin {email.strip().lower()}.")
+
+
+@outbox_cli.command("work")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def work(once: bool) -> None:
+    """Deliver queued email through SMTP, retrying with backoff.
+
+    Runs until stopped (SIGTERM or Ctrl-C finish the message in hand first).
+    Several workers may run against PostgreSQL; on SQLite, run one.
+    """
+    config = current_app.config
+    if not config.get("MAIL_SERVER") and not config.get("MAIL_SUPPRESS_SEND"):
+        raise click.ClickException(
+            "No mail server is configured: set SIGNON_MAIL_SERVER (and SIGNON_MAIL_PORT, "
+            "SIGNON_MAIL_USERNAME, ...). In development, read the email at /dev/mailbox."
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    if not once and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    report = outbox.work(once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"])
+    click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
+
+
+@demo_cli.command("load")
+def load_demo() -> None:
+    """Load the demo statement (safe to run again: it updates in place)."""
+    statement, created = statements.import_statement(DEMO_STATEMENT.read_text("utf-8"))
+    verb = "Loaded" if created else "Updated"
+    click.echo(f"{verb} the demo statement at /s/{statement.slug}.")
+
+
+@statements_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_statement(path: Path) -> None:
+    """Create or update a statement from a Markdown file with a settings block."""
+    try:
+        statement, created = statements.import_statement(path.read_text("utf-8"))
+    except (statements.StatementImportError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    verb = "Created" if created else "Updated"
+    click.echo(f"{verb} statement /s/{statement.slug}.")
+
+
+@signatures_cli.command("purge-unconfirmed")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Retention period in days (default: UNCONFIRMED_RETENTION_DAYS).",
+)
+def purge_unconfirmed(days: int | None) -> None:
+    """Delete signatures never confirmed within the retention period."""
+    days = days or current_app.config["UNCONFIRMED_RETENTION_DAYS"]
+    count = retention.purge_unconfirmed(days)
+    click.echo(f"Deleted {count} unconfirmed signature(s) older than {days} days.")

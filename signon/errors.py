@@ -1,0 +1,63 @@
+"""Error pages: a clear sentence for every status, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+# What a person is told when a view gave no description of its own.
+MESSAGES = {
+    400: "The request could not be understood. Please go back and try again.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing at this address.",
+    405: "This page cannot be used that way.",
+    409: "That cannot be done now.",
+    413: "What you sent is too large.",
+    429: "Too many requests. Please wait a little and try again.",
+    500: "Something went wrong on our side. Nothing you sent was stored; "
+    "please try again in a few minutes.",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _render(code: int, message: str, title: str) -> tuple[str, int]:
+    return render_template("errors/error.html", code=code, message=message, title=title), code
+
+
+def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    code = error.code or 500
+    if code < 400:  # redirects raised as exceptions (routing) pass through
+        return error
+    described = error.description != type(error).description
+    message = error.description if described and error.description else MESSAGES.get(code, "")
+    response = _render(code, message or MESSAGES[400], error.name)
+    return response
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _render(
+        400,
+        "This form has expired or was not sent from this site. "
+        "Please reload the page and try again.",
+        "Form expired",
+    )
+
+
+def _unexpected(error: Exception) -> tuple[str, int]:
+    # Roll back so that nothing half-done is committed by a later request.
+    db.session.rollback()
+    log.exception("unhandled error")
+    return _render(500, MESSAGES[500], InternalServerError.name)

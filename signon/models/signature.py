@@ -1,0 +1,159 @@
+"""A signature: one organisation's endorsement of one statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import utcnow
+from ..extensions import db
+from .statement import Statement
+from .types import enum_column
+
+
+class SignatureState(enum.StrEnum):
+    """The lifecycle in the SPEC; only ``verified`` is ever public."""
+
+    pending = "pending"
+    confirmed = "confirmed"
+    verified = "verified"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class OrganisationType(enum.StrEnum):
+    """What kind of organisation signs; shown publicly."""
+
+    union = "union"
+    political = "political"
+    collective = "collective"
+    ngo = "ngo"
+    media = "media"
+    faith = "faith"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        """The name people read."""
+        return _TYPE_LABELS[self]
+
+
+_TYPE_LABELS = {
+    OrganisationType.union: "Union",
+    OrganisationType.political: "Political organisation",
+    OrganisationType.collective: "Collective",
+    OrganisationType.ngo: "NGO",
+    OrganisationType.media: "Media",
+    OrganisationType.faith: "Faith group",
+    OrganisationType.other: "Other",
+}
+
+
+class Signature(db.Model):
+    """An organisation's signature with its contact, who is never shown.
+
+    Public: organisation name, type, country, city, website, the approved
+    comment, and whether the name is listed. Private, and erased on
+    withdrawal: the contact's name, email and role, and the keyed IP hash.
+    """
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        # One signature per person per statement. NULL after erasure, and
+        # NULLs never collide, so a withdrawn signatory may sign again.
+        sa.UniqueConstraint("statement_id", "email_canonical"),
+        sa.Index("ix_signature_statement_state", "statement_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statement.id"))
+    state: Mapped[SignatureState] = mapped_column(
+        enum_column(SignatureState, "signature_state"), default=SignatureState.pending
+    )
+
+    org_name: Mapped[str] = mapped_column(sa.String(200))
+    org_type: Mapped[OrganisationType] = mapped_column(
+        enum_column(OrganisationType, "organisation_type")
+    )
+    country: Mapped[str] = mapped_column(sa.String(2))  # ISO 3166-1 alpha-2
+    city: Mapped[str] = mapped_column(sa.String(100), default="")
+    website: Mapped[str] = mapped_column(sa.String(300), default="")
+    comment: Mapped[str] = mapped_column(sa.String(280), default="")
+    comment_approved: Mapped[bool] = mapped_column(default=False)
+    # False: counted, but the name is not shown ("do not show our name").
+    show_name: Mapped[bool] = mapped_column(default=True)
+
+    contact_name: Mapped[str | None] = mapped_column(sa.String(200))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    email_canonical: Mapped[str | None] = mapped_column(sa.String(254))
+    contact_role: Mapped[str | None] = mapped_column(sa.String(100))
+    # HMAC of the signer's IP under a server key: enough to see many
+    # signatures from one network, useless for finding the person.
+    ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    consented_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmation_sent_at: Mapped[dt.datetime | None]
+    confirmed_at: Mapped[dt.datetime | None]
+    verified_at: Mapped[dt.datetime | None]
+    rejected_at: Mapped[dt.datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    withdrawn_at: Mapped[dt.datetime | None]
+
+    statement: Mapped[Statement] = relationship()
+
+    def confirm(self, *, verify: bool) -> bool:
+        """pending → confirmed (or verified when ``verify``). False if not pending."""
+        if self.state is not SignatureState.pending:
+            return False
+        self.state = SignatureState.confirmed
+        self.confirmed_at = utcnow()
+        if verify:
+            self.verify()
+        return True
+
+    def verify(self) -> bool:
+        """confirmed → verified: the signature becomes public."""
+        if self.state is not SignatureState.confirmed:
+            return False
+        self.state = SignatureState.verified
+        self.verified_at = utcnow()
+        return True
+
+    def reject(self, reason: str | None = None) -> bool:
+        """confirmed → rejected, with an optional reason kept for admins."""
+        if self.state is not SignatureState.confirmed:
+            return False
+        self.state = SignatureState.rejected
+        self.rejected_at = utcnow()
+        self.rejection_reason = reason or None
+        return True
+
+    def withdraw(self) -> bool:
+        """Any state → withdrawn, erasing every field that could identify anyone.
+
+        The organisation's name, city, website and comment go too: a withdrawal
+        often means signing became dangerous, and the row is kept only so that
+        counts and the audit trail stay consistent.
+        """
+        if self.state is SignatureState.withdrawn:
+            return False
+        self.state = SignatureState.withdrawn
+        self.withdrawn_at = utcnow()
+        self.org_name = ""
+        self.city = ""
+        self.website = ""
+        self.comment = ""
+        self.contact_name = None
+        self.contact_email = None
+        self.email_canonical = None
+        self.contact_role = None
+        self.ip_hash = None
+        self.rejection_reason = None
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Signature {self.id} {self.state}>"

@@ -1,0 +1,35 @@
+"""The statement page, shared by the public view and the sign-on form's errors."""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Statement, StatementState
+from ..services import statements
+from ..services.markdown import render_markdown
+
+# Shared caches may keep public pages this long; a spike is served from them.
+PUBLIC_MAX_AGE = 60
+LISTED_ON_STATEMENT_PAGE = 500
+
+
+def get_statement(slug: str) -> Statement:
+    """The published statement at ``slug``, or 404 (drafts are not public)."""
+    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
+    if statement is None or statement.state is StatementState.draft:
+        abort(404, "There is no statement at this address.")
+    return statement
+
+
+def render_statement(statement: Statement, form: object) -> str:
+    """The statement page, with ``form`` as the sign-on form (maybe with errors)."""
+    return render_template(
+        "public/statement.html",
+        statement=statement,
+        body=render_markdown(statement.body),
+        tally=statements.tally(statement),
+        signatures=statements.listed_signatures(statement, LISTED_ON_STATEMENT_PAGE),
+        form=form,
+    )

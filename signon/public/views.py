@@ -1,0 +1,55 @@
+"""Routes of the public area. None of them sets a cookie."""
+
+from __future__ import annotations
+
+from flask import make_response, redirect, render_template, request, url_for
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..services import statements
+from ..signing.forms import SignForm
+from . import bp
+from .pages import PUBLIC_MAX_AGE, get_statement, render_statement
+
+
+def cacheable(response: Response) -> Response:
+    """Let browsers and shared caches keep a public page, revalidated by ETag."""
+    response.cache_control.public = True
+    response.cache_control.max_age = PUBLIC_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/")
+def index() -> Response:
+    """The published statements; the statement itself when there is only one."""
+    published = statements.open_statements()
+    if len(published) == 1:
+        return redirect(url_for(".statement", slug=published[0].slug))
+    return cacheable(make_response(render_template("public/index.html", statements=published)))
+
+
+@bp.get("/s/<slug>")
+def statement(slug: str) -> Response:
+    """A statement: text, footnotes, figures, sign-on form, verified list."""
+    found = get_statement(slug)
+    form = SignForm(formdata=None) if found.is_open else None
+    return cacheable(make_response(render_statement(found, form)))
+
+
+@bp.get("/privacy")
+def privacy() -> Response:
+    """The privacy notice signatories agree to."""
+    return cacheable(make_response(render_template("public/privacy.html")))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """Liveness and a database round trip, for load balancers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 -- any failure means "not healthy"
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200

@@ -1,0 +1,1 @@
+"""The domain: operations that views and commands call, never the reverse."""

@@ -1,0 +1,297 @@
+"""The outbox: emails are rows first, SMTP conversations later.
+
+A change and the email it causes are committed in one transaction (see
+``enqueue``), so an email is never sent for a change that rolled back and
+never lost for one that committed. ``deliver_due`` is the worker's step: it
+claims due rows, sends them through Flask-Mail, and records the outcome.
+
+Delivery is at least once: a worker killed between the SMTP server's "250
+OK" and the commit that marks the row sent will send that message again
+after the lease expires. Each message carries a stable Message-ID, so mail
+systems can recognise the duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, render_template
+from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import and_, or_, select, update
+
+from ..database import begin_write, utcnow
+from ..extensions import db
+from ..models import OutboxMessage, OutboxState, Signature
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(
+    kind: str, recipient: str, *, signature: Signature | None = None, **context: Any
+) -> OutboxMessage:
+    """Render the email ``kind`` and add it to the session's transaction.
+
+    An email is a name, a context and a template folder:
+    ``templates/email/<kind>/{subject.txt, body.txt, body.html}``. It is
+    rendered now, so the worker needs nothing but the row.
+    """
+    context.setdefault("site_name", current_app.config["SITE_NAME"])
+    subject = render_template(f"email/{kind}/subject.txt", **context)
+    message = OutboxMessage(
+        kind=kind,
+        signature_id=signature.id if signature is not None else None,
+        recipient=recipient,
+        # Headers are single lines; templates are ours, but be certain.
+        subject=" ".join(subject.split())[:300],
+        body_text=render_template(f"email/{kind}/body.txt", **context),
+        body_html=render_template(f"email/{kind}/body.html", **context),
+    )
+    db.session.add(message)
+    return message
+
+
+class _VerifiedConnection(Connection):
+    """Flask-Mail's SMTP connection, with a timeout and certificate checks.
+
+    Flask-Mail 0.10 opens SMTP without a timeout (a server that stops
+    answering would hang the worker for ever) and calls ``starttls()``
+    without an SSL context, which skips certificate verification.
+    """
+
+    def configure_host(self) -> smtplib.SMTP:
+        mail = self.mail
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        context = ssl.create_default_context()
+        host: smtplib.SMTP
+        if mail.use_ssl:
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout, context=context)
+        else:
+            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
+        try:
+            if mail.use_tls:
+                host.starttls(context=context)
+            if mail.username and mail.password:
+                host.login(mail.username, mail.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+    def __exit__(self, *exc_info: object) -> None:
+        # After a failure the server may be gone; QUIT would raise again and
+        # hide the error that matters.
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.host.close()
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver_due`` call did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim_due(limit: int) -> list[int]:
+    """Atomically mark up to ``limit`` due messages as ``sending``; their ids.
+
+    One ``UPDATE … RETURNING`` does the claim. On PostgreSQL its subquery
+    locks rows with ``FOR UPDATE SKIP LOCKED``, so concurrent workers each
+    get different rows without waiting on one another. SQLite ignores
+    ``FOR UPDATE``; there the claim runs inside ``BEGIN IMMEDIATE``, which
+    lets one writer in at a time, so two workers cannot claim the same row.
+    A ``sending`` row whose lease ran out belongs to a worker that died and
+    is claimed again.
+    """
+    now = utcnow()
+    lease = dt.timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(
+                    OutboxMessage.state == OutboxState.queued,
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+                and_(
+                    OutboxMessage.state == OutboxState.sending,
+                    OutboxMessage.claimed_at < now - lease,
+                ),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    begin_write()
+    ids = db.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(state=OutboxState.sending, claimed_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(ids)
+
+
+class _ConnectionLost(Exception):
+    """The SMTP server cannot take mail now: stop the batch, retry later."""
+
+
+# Errors of the server or of our settings, not of one message: retry later.
+_CONNECTION_ERRORS = (
+    OSError,  # refused, unreachable, timed out, TLS failures
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPNotSupportedError,
+)
+
+
+def deliver_due(limit: int | None = None) -> DeliveryReport:
+    """Claim due messages and send them over one SMTP connection."""
+    report = DeliveryReport()
+    ids = claim_due(limit or current_app.config["OUTBOX_BATCH_SIZE"])
+    report.claimed = len(ids)
+    if not ids:
+        return report
+    pending = list(ids)
+    try:
+        with _VerifiedConnection(current_app.extensions["mail"]) as connection:
+            while pending:
+                _send_one(connection, pending[0], report)
+                pending.pop(0)
+    except _CONNECTION_ERRORS as exc:
+        # Nothing in the batch can go now: every message left counts an
+        # attempt and backs off, so a dead server is not hammered.
+        error = _describe(exc)
+        report.errors.append(error)
+        gave_up = _record_failure(pending, error, permanent=False)
+        report.failed += gave_up
+        report.retrying += len(pending) - gave_up
+        log.warning("SMTP unavailable (%s); %d message(s) wait", error, len(pending))
+    return report
+
+
+def _send_one(connection: Connection, message_id: int, report: DeliveryReport) -> None:
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None or row.state is not OutboxState.sending:
+        return  # erased meanwhile (a withdrawal deletes its messages)
+    try:
+        connection.send(_to_message(row))
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, BadHeaderError) as exc:
+        permanent = _is_permanent(exc)
+        error = _describe(exc)
+        report.errors.append(error)
+        if _record_failure([message_id], error, permanent=permanent):
+            report.failed += 1
+        else:
+            report.retrying += 1
+        return
+    begin_write()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(state=OutboxState.sent, sent_at=utcnow(), claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    report.sent += 1
+    log.info("sent outbox message %d (%s)", message_id, row.kind)
+
+
+def _to_message(row: OutboxMessage) -> Message:
+    config = current_app.config
+    message = Message(
+        subject=row.subject,
+        recipients=[row.recipient],
+        body=row.body_text,
+        html=row.body_html,
+        sender=config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"Auto-Submitted": "auto-generated"},
+    )
+    # Stable across retries, so a receiving system can drop a duplicate.
+    domain = config["BASE_URL"].split("//")[-1].split("/")[0].split(":")[0] or "signon"
+    message.msgId = f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S}@{domain}>"
+    return message
+
+
+def _is_permanent(exc: Exception) -> bool:
+    if isinstance(exc, BadHeaderError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return getattr(exc, "smtp_code", 0) >= 500
+
+
+def _describe(exc: BaseException) -> str:
+    # The class and SMTP code only: server messages often quote the address.
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = ",".join(str(c) for c, _ in exc.recipients.values())
+    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
+
+
+def _record_failure(message_ids: list[int], error: str, *, permanent: bool) -> int:
+    """Schedule retries with backoff, or give up; the number given up."""
+    config = current_app.config
+    gave_up = 0
+    begin_write()
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))).all()
+    now = utcnow()
+    for row in rows:
+        row.attempts += 1
+        row.last_error = error[:500]
+        row.claimed_at = None
+        if permanent or row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+            row.state = OutboxState.failed
+            row.failed_at = now
+            gave_up += 1
+            log.error("outbox message %d (%s) failed: %s", row.id, row.kind, error)
+        else:
+            delay = min(
+                config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (row.attempts - 1),
+                config["OUTBOX_MAX_BACKOFF_SECONDS"],
+            )
+            row.state = OutboxState.queued
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)
+    db.session.commit()
+    return gave_up
+
+
+def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryReport:
+    """Deliver due messages until ``stop`` is set.
+
+    With ``once``, return as soon as nothing is due: messages waiting for a
+    later retry stay queued for the next run.
+    """
+    total = DeliveryReport()
+    while not stop.is_set():
+        report = deliver_due()
+        total.claimed += report.claimed
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        total.errors += report.errors
+        db.session.remove()  # a fresh session per batch: nothing stale kept
+        if report.claimed:
+            continue
+        if once:
+            break
+        stop.wait(poll_seconds)
+    return total

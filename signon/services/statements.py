@@ -1,0 +1,135 @@
+"""Statements: importing their text and reading their public figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..database import begin_write
+from ..extensions import db
+from ..models import Signature, SignatureState, Statement, StatementState
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_FIELDS = {"slug", "title", "publisher", "published_on", "state", "needs_verification"}
+
+
+class StatementImportError(ValueError):
+    """A statement file that cannot be imported; the message says why."""
+
+
+def parse_statement_file(text: str) -> dict[str, object]:
+    """Split a statement file into its settings and Markdown body.
+
+    The file starts with a block of ``key: value`` lines between two ``---``
+    lines (slug, title, publisher, published_on as YYYY-MM-DD, state,
+    needs_verification as true/false); the rest is the body in Markdown.
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise StatementImportError("The file must start with a '---' settings block.")
+    try:
+        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
+    except StopIteration:
+        raise StatementImportError("The settings block has no closing '---'.") from None
+    settings: dict[str, object] = {}
+    for number, line in enumerate(lines[1:end], 2):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if not sep or key not in _FIELDS:
+            raise StatementImportError(f"Line {number}: unknown setting {key!r}.")
+        settings[key] = value.strip()
+    for required in ("slug", "title", "publisher"):
+        if not settings.get(required):
+            raise StatementImportError(f"The setting {required!r} is required.")
+    if not _SLUG.match(str(settings["slug"])):
+        raise StatementImportError("The slug may hold only a-z, 0-9 and single dashes.")
+    try:
+        if settings.get("published_on"):
+            settings["published_on"] = dt.date.fromisoformat(str(settings["published_on"]))
+        settings["state"] = StatementState(settings.get("state") or "draft")
+    except ValueError as exc:
+        raise StatementImportError(str(exc)) from None
+    flag = str(settings.get("needs_verification", "true")).lower()
+    if flag not in ("true", "false"):
+        raise StatementImportError("needs_verification must be true or false.")
+    settings["needs_verification"] = flag == "true"
+    settings["body"] = "\n".join(lines[end + 1 :]).strip() + "\n"
+    return settings
+
+
+def import_statement(text: str) -> tuple[Statement, bool]:
+    """Create the statement a file describes, or update the one with its slug.
+
+    Returns the statement and whether it was created.
+    """
+    settings = parse_statement_file(text)
+    begin_write()
+    statement = db.session.scalar(select(Statement).where(Statement.slug == settings["slug"]))
+    created = statement is None
+    if statement is None:
+        statement = Statement()
+        db.session.add(statement)
+    for key, value in settings.items():
+        setattr(statement, key, value)
+    db.session.commit()
+    return statement, created
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The public figures of a statement."""
+
+    organisations: int
+    countries: int
+    unnamed: int
+
+
+def tally(statement: Statement) -> Tally:
+    """Verified signatures, their countries, and how many asked not to be named.
+
+    Counted by query every time: there is no counter row for a spike of
+    signatures to queue on (caching the page is the cure for read load).
+    """
+    row = db.session.execute(
+        select(
+            func.count(Signature.id),
+            func.count(func.distinct(Signature.country)),
+            func.count(Signature.id).filter(Signature.show_name.is_(False)),
+        ).where(
+            Signature.statement_id == statement.id,
+            Signature.state == SignatureState.verified,
+        )
+    ).one()
+    return Tally(organisations=row[0], countries=row[1], unnamed=row[2])
+
+
+def listed_signatures(statement: Statement, limit: int | None = None) -> list[Signature]:
+    """Verified signatures that may be named, by organisation name."""
+    query = (
+        select(Signature)
+        .where(
+            Signature.statement_id == statement.id,
+            Signature.state == SignatureState.verified,
+            Signature.show_name.is_(True),
+        )
+        .order_by(func.lower(Signature.org_name), Signature.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def open_statements() -> list[Statement]:
+    """Statements taking signatures or closed, newest first; never drafts."""
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .where(Statement.state != StatementState.draft)
+            .order_by(Statement.published_on.desc(), Statement.id.desc())
+        )
+    )

@@ -1,0 +1,91 @@
+"""Signed, expiring, purpose-bound tokens for the links in emails.
+
+Each purpose has its own salt, so a withdraw token is no confirm token. The
+payload names the signature and a fingerprint of its current contact data;
+once a signature is erased the fingerprint no longer matches and every old
+link to it stops working, so a used link cannot bring back what was erased.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..models import Signature
+
+CONFIRM = "confirm"
+WITHDRAW = "withdraw"
+_MAX_AGE_SETTING = {CONFIRM: "CONFIRM_TOKEN_MAX_AGE", WITHDRAW: "WITHDRAW_TOKEN_MAX_AGE"}
+
+
+class TokenError(Exception):
+    """The token cannot be used."""
+
+
+class TokenInvalid(TokenError):
+    """Forged, mangled, for another purpose, or for data that no longer exists."""
+
+
+@dataclass
+class TokenExpired(TokenError):
+    """Genuine but too old; ``signature_id`` says whose it was."""
+
+    signature_id: int
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"signon.{purpose}")
+
+
+def _fingerprint(signature: Signature) -> str:
+    material = f"{signature.id}:{signature.email_canonical}".encode()
+    return hashlib.sha256(material).hexdigest()[:16]
+
+
+def make_token(signature: Signature, purpose: str) -> str:
+    """A token that authorises ``purpose`` on ``signature``."""
+    return _serializer(purpose).dumps([signature.id, _fingerprint(signature)])
+
+
+def signature_id_from_token(token: str, purpose: str) -> tuple[int, str]:
+    """The signature id and fingerprint a token carries.
+
+    Raises ``TokenExpired`` or ``TokenInvalid``.
+    """
+    max_age = current_app.config[_MAX_AGE_SETTING[purpose]]
+    serializer = _serializer(purpose)
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        # The signature is genuine, so its (still encoded) payload is ours.
+        payload = serializer.load_payload(exc.payload) if exc.payload else None
+        if _well_formed(payload):
+            raise TokenExpired(payload[0]) from exc
+        raise TokenInvalid from exc
+    except BadSignature as exc:
+        raise TokenInvalid from exc
+    if not _well_formed(payload):
+        raise TokenInvalid
+    return payload[0], payload[1]
+
+
+def check_fingerprint(signature: Signature | None, fingerprint: str) -> Signature:
+    """``signature`` if the token was made for its current data, else TokenInvalid."""
+    if signature is None or signature.email_canonical is None:
+        raise TokenInvalid
+    if not hmac.compare_digest(_fingerprint(signature), fingerprint):
+        raise TokenInvalid
+    return signature
+
+
+def _well_formed(payload: object) -> bool:
+    return (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+    )

@@ -1,0 +1,122 @@
+"""The sign-on form.
+
+It carries no CSRF token, on purpose. A CSRF token needs a session cookie,
+and visitors and signatories get no cookies: the statement page must stay
+cacheable by a proxy during a spike. Nor does the form need one: it is
+anonymous, so a forged cross-site submission gains the attacker nothing that
+submitting it directly would not, and every signature must still be
+confirmed from the contact's mailbox. It is protected instead by a
+same-origin check of Origin/Referer (``views.check_same_origin``), a
+honeypot field, rate limits on resending, and that emailed confirmation.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..models import OrganisationType
+from ..services.addresses import EmailNotValidError, normalise_email
+from ..services.countries import country_choices
+from ..validators import PlainText, WebsiteURL, clean_text
+
+_TEXT = [clean_text]
+REQUIRED = "Please fill in this field."
+
+
+class SignForm(FlaskForm):
+    """An organisation's signature; see the module docstring for why no CSRF."""
+
+    class Meta:
+        csrf = False
+
+    org_name = StringField(
+        "Organisation name",
+        filters=_TEXT,
+        validators=[DataRequired(REQUIRED), Length(max=200), PlainText()],
+    )
+    org_type = SelectField(
+        "Type of organisation",
+        choices=[SelectChoice("", "Choose one")]
+        + [SelectChoice(t.value, t.label) for t in OrganisationType],
+        validators=[InputRequired("Please choose the type of organisation.")],
+    )
+    country = SelectField(
+        "Country",
+        validators=[InputRequired("Please choose a country.")],
+    )
+    city = StringField(
+        "City", filters=_TEXT, validators=[Optional(), Length(max=100), PlainText()]
+    )
+    website = StringField(
+        "Website",
+        filters=_TEXT,
+        validators=[Optional(), Length(max=300), PlainText(), WebsiteURL()],
+    )
+    contact_name = StringField(
+        "Contact person's name",
+        filters=_TEXT,
+        validators=[DataRequired(REQUIRED), Length(max=200), PlainText()],
+    )
+    contact_email = EmailField(
+        "Contact email",
+        filters=_TEXT,
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+    )
+    contact_role = StringField(
+        "Contact's role in the organisation",
+        filters=_TEXT,
+        validators=[Optional(), Length(max=100), PlainText()],
+    )
+    comment = TextAreaField(
+        "Public comment",
+        filters=_TEXT,
+        validators=[Optional(), Length(max=280), PlainText(multiline=True)],
+    )
+    listing = RadioField(
+        "How should we appear?",
+        choices=[
+            SelectChoice("listed", "List our organisation by name"),
+            SelectChoice("count", "Count us, but do not show our name"),
+        ],
+        default="listed",
+        validators=[InputRequired("Please choose how your organisation appears.")],
+    )
+    consent = BooleanField(
+        "I have read the privacy notice and agree to it",
+        validators=[DataRequired("Please agree to the privacy notice to sign.")],
+    )
+    # The honeypot: hidden from people by CSS, filled in by naive bots.
+    reference_code = StringField("Leave this field empty")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [
+            SelectChoice("", "Choose a country"),
+            *(SelectChoice(code, name) for code, name in country_choices()),
+        ]
+
+    def validate_contact_email(self, field: StringField) -> None:
+        try:
+            field.data = normalise_email(
+                field.data,
+                check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+            )
+        except EmailNotValidError as exc:
+            raise ValidationError(str(exc)) from None
+
+    @property
+    def is_bot(self) -> bool:
+        """Whether the honeypot was filled in."""
+        return bool((self.reference_code.data or "").strip())

@@ -1,0 +1,136 @@
+"""Routes of the signing area: sign, confirm, withdraw."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ..extensions import csrf, db
+from ..models import OrganisationType, Signature, SignatureState
+from ..public.pages import get_statement, render_statement
+from ..services import signing, tokens
+from ..services.privacy import ip_hash
+from . import bp
+from .forms import SignForm
+
+# Every route here is public and cookieless; the token in a confirm or
+# withdraw URL is the authority, and the sign-on form is explained in forms.py.
+csrf.exempt(bp)
+
+
+@bp.before_request
+def check_same_origin() -> None:
+    """Refuse a POST that a browser sent from another site.
+
+    Browsers send Origin with every cross-origin POST (and Referer unless told
+    not to). A request with neither comes from a script, which could forge
+    them anyway; it is let through to the other defences.
+    """
+    if request.method != "POST":
+        return
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if source is None:
+        return
+    parts = urlsplit(source)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    allowed = {request.host_url.rstrip("/").lower()}
+    base = urlsplit(current_app.config["BASE_URL"])
+    allowed.add(f"{base.scheme}://{base.netloc}".lower())
+    if origin not in allowed:
+        abort(403, "This form can only be sent from this site's own pages.")
+
+
+@bp.post("/s/<slug>/sign")
+def sign(slug: str) -> Response | tuple[str, int]:
+    """Take a signature; every outcome ends on the same "check your email" page."""
+    statement = get_statement(slug)
+    if not statement.is_open:
+        abort(409, "This statement is not taking signatures.")
+    form = SignForm()
+    if not form.validate():
+        return render_statement(statement, form), 422
+    if not form.is_bot:
+        signing.submit(
+            statement,
+            signing.SignatureData(
+                org_name=form.org_name.data,
+                org_type=OrganisationType(form.org_type.data),
+                country=form.country.data,
+                city=form.city.data or "",
+                website=form.website.data or "",
+                contact_name=form.contact_name.data,
+                contact_email=form.contact_email.data,
+                contact_role=form.contact_role.data or "",
+                comment=form.comment.data or "",
+                show_name=form.listing.data == "listed",
+            ),
+            ip_hash=ip_hash(request.remote_addr),
+        )
+    return redirect(url_for(".signed", slug=slug), code=303)
+
+
+@bp.get("/s/<slug>/signed")
+def signed(slug: str) -> str:
+    """The page after signing, identical for a new, repeated or ignored signature."""
+    return render_template("signing/signed.html", statement=get_statement(slug))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Response | str | tuple[str, int]:
+    """GET shows the button; POST confirms. Mail scanners only ever GET."""
+    try:
+        if request.method == "POST":
+            signing.confirm(token)
+            return redirect(url_for(".confirm", token=token), code=303)
+        signature = signing.signature_for_token(token, tokens.CONFIRM)
+    except tokens.TokenError as exc:
+        return _bad_link(exc, "confirm")
+    return render_template(
+        "signing/confirm.html",
+        signature=signature,
+        statement=signature.statement,
+        pending=signature.state is SignatureState.pending,
+        org_type=OrganisationType(signature.org_type).label,
+        withdraw_url=url_for(".withdraw", token=tokens.make_token(signature, tokens.WITHDRAW)),
+    )
+
+
+@bp.route("/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(token: str) -> Response | str | tuple[str, int]:
+    """GET shows what will be withdrawn and the button; POST erases."""
+    try:
+        if request.method == "POST":
+            signature = signing.signature_for_token(token, tokens.WITHDRAW)
+            slug = signature.statement.slug
+            signing.withdraw(signature)
+            return redirect(url_for(".withdrawn", slug=slug), code=303)
+        signature = signing.signature_for_token(token, tokens.WITHDRAW)
+    except tokens.TokenError as exc:
+        return _bad_link(exc, "withdraw")
+    return render_template(
+        "signing/withdraw.html", signature=signature, statement=signature.statement
+    )
+
+
+@bp.get("/s/<slug>/withdrawn")
+def withdrawn(slug: str) -> str:
+    """Confirmation that a signature and its personal data are gone."""
+    return render_template("signing/withdrawn.html", statement=get_statement(slug))
+
+
+def _bad_link(exc: tokens.TokenError, purpose: str) -> tuple[str, int]:
+    statement = None
+    if isinstance(exc, tokens.TokenExpired):
+        signature = db.session.get(Signature, exc.signature_id)
+        statement = signature.statement if signature is not None else None
+    return (
+        render_template(
+            "signing/bad_link.html",
+            expired=isinstance(exc, tokens.TokenExpired),
+            purpose=purpose,
+            statement=statement,
+        ),
+        400,
+    )

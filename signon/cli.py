@@ -56,7 +56,8 @@ def work(once: bool) -> None:
     Several workers may run against PostgreSQL; on SQLite, run one.
     """
     config = current_app.config
-    if not config.get("MAIL_SERVER") and not config.get("MAIL_SUPPRESS_SEND"):
+    suppressed = current_app.extensions["mail"].suppress  # Flask-Mail's, incl. testing
+    if not config.get("MAIL_SERVER") and not suppressed:
         raise click.ClickException(
             "No mail server is configured: set SIGNON_MAIL_SERVER (and SIGNON_MAIL_PORT, "
             "SIGNON_MAIL_USERNAME, ...). In development, read the email at /dev/mailbox."

@@ -1,0 +1,151 @@
+"""Admin: accounts, login, the verification queue, verify and reject."""
+
+from __future__ import annotations
+
+from conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    csrf_token,
+    link_in,
+    outbox,
+    sign,
+    signatures,
+)
+
+from signon.extensions import db
+from signon.models import Admin, AuditEvent, SignatureState
+from signon.services import admins
+
+
+def _confirmed(client, app, slug, **changes):
+    sign(client, slug, **changes)
+    client.post(link_in(outbox(app)[-1], "confirm"))
+    return signatures(app)[-1]
+
+
+def _post(admin_client, url, **data):
+    token = csrf_token(admin_client.get("/admin/").get_data(as_text=True))
+    return admin_client.post(url, data={"csrf_token": token, **data})
+
+
+def test_passwords_are_stored_as_argon2id(ctx):
+    """The stored hash is Argon2id, never the password."""
+    admin = admins.create_admin("Someone@Example.org", "a long enough password")
+    assert admin.email == "someone@example.org"
+    assert admin.password_hash.startswith("$argon2id$")
+    assert "a long enough password" not in admin.password_hash
+
+
+def test_admin_pages_need_a_login(client):
+    """The queue sends a visitor to the login page."""
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login")
+
+
+def test_login_does_not_reveal_whether_an_account_exists(client, app):
+    """A wrong password and an unknown address get the same answer."""
+    with app.app_context():
+        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    answers = []
+    for email in (ADMIN_EMAIL, "nobody@example.org"):
+        token = csrf_token(client.get("/admin/login").get_data(as_text=True))
+        response = client.post(
+            "/admin/login",
+            data={"email": email, "password": "wrong password!", "csrf_token": token},
+        )
+        html = response.get_data(as_text=True)
+        answers.append((response.status_code, "do not match an account" in html))
+    assert answers == [(400, True), (400, True)]
+
+
+def test_login_then_logout(admin_client):
+    """A logged-in admin sees the queue; after logging out, no longer."""
+    assert admin_client.get("/admin/").status_code == 200
+    response = _post(admin_client, "/admin/logout")
+    assert response.status_code == 302
+    assert admin_client.get("/admin/").status_code == 302
+
+
+def test_deactivated_admin_cannot_log_in(client, app):
+    """An inactive account is refused like a wrong password."""
+    with app.app_context():
+        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        db.session.scalar(db.select(Admin)).active = False
+        db.session.commit()
+    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
+    response = client.post(
+        "/admin/login",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 400
+
+
+def test_queue_shows_confirmed_signatures_with_their_contact(admin_client, client, app, statement):
+    """Confirmed signatures wait in the queue; pending ones do not."""
+    _confirmed(client, app, statement)
+    sign(client, statement, contact_email="pending@example.org", org_name="Still Pending")
+    page = admin_client.get("/admin/")
+    html = page.get_data(as_text=True)
+    assert "Rainbow Workers Union" in html and "alex.private@example.org" in html
+    assert "Still Pending" not in html
+    assert "no-store" in page.headers["Cache-Control"]
+
+
+def test_verify_lists_the_signature_emails_the_contact_and_is_audited(
+    admin_client, client, app, statement
+):
+    """Verify makes the signature public and queues the 'you are listed' email."""
+    row = _confirmed(client, app, statement)
+    response = _post(admin_client, f"/admin/signatures/{row.id}/verify")
+    assert response.status_code == 302
+    [row] = signatures(app)
+    assert row.state is SignatureState.verified and row.verified_at is not None
+    verified = outbox(app)[-1]
+    assert verified.kind == "verified" and verified.recipient == "alex.private@example.org"
+    assert "now appears among the signatories" in verified.body_text
+    assert link_in(verified, "withdraw")
+    html = client.get(f"/s/{statement}").get_data(as_text=True)
+    assert "Rainbow Workers Union" in html and "1 organisation" in html
+    with app.app_context():
+        [event] = db.session.scalars(db.select(AuditEvent)).all()
+        assert (event.action, event.signature_id, event.admin_id) == ("verify", row.id, 1)
+
+
+def test_verifying_twice_sends_one_email(admin_client, client, app, statement):
+    """Verify is idempotent: the second press changes nothing."""
+    row = _confirmed(client, app, statement)
+    _post(admin_client, f"/admin/signatures/{row.id}/verify")
+    _post(admin_client, f"/admin/signatures/{row.id}/verify")
+    assert [m.kind for m in outbox(app)] == ["confirm", "verified"]
+
+
+def test_reject_keeps_the_signature_off_the_list_with_a_reason(
+    admin_client, client, app, statement
+):
+    """Reject records the reason, emails nobody, and is audited."""
+    row = _confirmed(client, app, statement)
+    _post(admin_client, f"/admin/signatures/{row.id}/reject", reason="Not an organisation")
+    [row] = signatures(app)
+    assert row.state is SignatureState.rejected
+    assert row.rejection_reason == "Not an organisation"
+    assert [m.kind for m in outbox(app)] == ["confirm"]
+    assert "Rainbow Workers Union" not in client.get(f"/s/{statement}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(AuditEvent.action)) == "reject"
+
+
+def test_pending_signatures_cannot_be_verified(admin_client, client, app, statement):
+    """Only confirmed signatures can be verified: the email was never proven."""
+    sign(client, statement)
+    _post(admin_client, "/admin/signatures/1/verify")
+    assert signatures(app)[0].state is SignatureState.pending
+
+
+def test_admin_actions_need_the_csrf_token(admin_client, client, app, statement):
+    """A verify POST without the token is refused and changes nothing."""
+    row = _confirmed(client, app, statement)
+    response = admin_client.post(f"/admin/signatures/{row.id}/verify")
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    assert signatures(app)[0].state is SignatureState.confirmed

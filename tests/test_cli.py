@@ -1,0 +1,101 @@
+"""The command-line interface."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import make_statement, outbox, sign, signatures
+
+from signon.extensions import db
+from signon.models import Admin, Signature, Statement, StatementState
+
+
+def test_admin_create_reads_the_password_from_stdin(runner, app):
+    """`flask admin create EMAIL --password-stdin` makes an account."""
+    result = runner.invoke(
+        args=["admin", "create", "ops@example.org", "--password-stdin"],
+        input="a sufficiently long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(Admin.email)) == "ops@example.org"
+
+
+def test_admin_create_prompts_twice(runner, app):
+    """Without --password-stdin the password is asked for twice."""
+    result = runner.invoke(
+        args=["admin", "create", "ops@example.org"],
+        input="a sufficiently long password\na sufficiently long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password: " in result.output and "Repeat for confirmation" in result.output
+
+
+def test_admin_create_refuses_short_passwords_and_duplicates(runner):
+    """Clear errors, non-zero exit."""
+    short = runner.invoke(
+        args=["admin", "create", "a@example.org", "--password-stdin"], input="x\n"
+    )
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+    args = ["admin", "create", "a@example.org", "--password-stdin"]
+    assert runner.invoke(args=args, input="long enough password\n").exit_code == 0
+    again = runner.invoke(args=args, input="long enough password\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_demo_load_is_the_reference_statement_and_can_run_twice(runner, app):
+    """`flask demo load` loads the WSA statement with its six footnotes."""
+    for _ in range(2):
+        result = runner.invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        [statement] = db.session.scalars(db.select(Statement)).all()
+        assert statement.title == "WSA Statement on the Atrocities Committed in Chechnya"
+        assert statement.publisher == "Workers’ Solidarity Alliance"
+        assert statement.published_on == dt.date(2017, 4, 13)
+        assert statement.state is StatementState.open and statement.needs_verification
+        assert "Leave a Reply" not in statement.body
+    html = app.test_client().get(f"/s/{statement.slug}").get_data(as_text=True)
+    assert html.count('class="footnote-item"') == 6
+    assert "Novaya Gazeta article that broke the story." in html
+    assert "13 April 2017" in html
+
+
+def test_statements_import_creates_then_updates(runner, app, tmp_path):
+    """`flask statements import FILE.md` creates a statement, then updates it."""
+    path = tmp_path / "s.md"
+    path.write_text(
+        "---\nslug: my-statement\ntitle: One\npublisher: Us\nstate: open\n---\n"
+        "Body[^1]\n\n[^1]: Source.\n"
+    )
+    assert "Created" in runner.invoke(args=["statements", "import", str(path)]).output
+    path.write_text(path.read_text().replace("title: One", "title: Two"))
+    assert "Updated" in runner.invoke(args=["statements", "import", str(path)]).output
+    with app.app_context():
+        assert db.session.scalar(db.select(Statement.title)) == "Two"
+
+
+def test_statements_import_explains_a_bad_file(runner, tmp_path):
+    """A file without settings is refused with the reason."""
+    path = tmp_path / "bad.md"
+    path.write_text("just text\n")
+    result = runner.invoke(args=["statements", "import", str(path)])
+    assert result.exit_code == 1 and "must start with a '---'" in result.output
+
+
+def test_purge_unconfirmed_deletes_only_old_pending_signatures(runner, app, client):
+    """Pending signatures past the retention period go, with their emails."""
+    with app.app_context():
+        make_statement()
+    sign(client, "test-statement", contact_email="old@example.org")
+    sign(client, "test-statement", contact_email="new@example.org")
+    with app.app_context():
+        old = db.session.scalar(
+            db.select(Signature).where(Signature.contact_email == "old@example.org")
+        )
+        old.created_at -= dt.timedelta(days=31)
+        db.session.commit()
+    result = runner.invoke(args=["signatures", "purge-unconfirmed"])
+    assert result.exit_code == 0 and "Deleted 1" in result.output
+    assert [s.contact_email for s in signatures(app)] == ["new@example.org"]
+    assert [m.recipient for m in outbox(app)] == ["new@example.org"]

@@ -1,0 +1,104 @@
+"""Confirmation and withdrawal links: a page with a button, POST to act."""
+
+from __future__ import annotations
+
+from conftest import link_in, make_statement, outbox, sign, signatures
+
+from signon.models import SignatureState
+
+
+def _signed(client, app, slug):
+    sign(client, slug)
+    return outbox(app)[-1]
+
+
+def test_opening_the_link_shows_a_button_and_confirms_nothing(client, app, statement):
+    """GET (what mail scanners do) only shows the page."""
+    path = link_in(_signed(client, app, statement), "confirm")
+    for _ in range(2):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "Confirm our signature" in page.get_data(as_text=True)
+    assert signatures(app)[0].state is SignatureState.pending
+
+
+def test_pressing_the_button_confirms_and_twice_is_harmless(client, app, statement):
+    """POST confirms; a second POST changes nothing and shows the same result."""
+    path = link_in(_signed(client, app, statement), "confirm")
+    first = client.post(path)
+    assert first.status_code == 303 and first.headers["Location"] == path
+    [row] = signatures(app)
+    assert row.state is SignatureState.confirmed and row.confirmed_at is not None
+    second = client.post(path)
+    assert second.status_code == 303
+    assert signatures(app)[0].confirmed_at == row.confirmed_at
+    page = client.get(path).get_data(as_text=True)
+    assert "Your signature is confirmed" in page and "checks each signature" in page
+    assert len(outbox(app)) == 1, "no email until an admin verifies"
+
+
+def test_without_verification_confirming_publishes_and_emails(client, app):
+    """A statement that needs no verification lists the signature on confirmation."""
+    with app.app_context():
+        make_statement("open-list", needs_verification=False)
+    path = link_in(_signed(client, app, "open-list"), "confirm")
+    client.post(path)
+    assert signatures(app)[0].state is SignatureState.verified
+    assert [m.kind for m in outbox(app)] == ["confirm", "verified"]
+    assert "Rainbow Workers Union" in client.get("/s/open-list").get_data(as_text=True)
+
+
+def test_confirm_sets_no_cookie(client, app, statement):
+    """The button works without any cookie; none is set."""
+    path = link_in(_signed(client, app, statement), "confirm")
+    assert "Set-Cookie" not in client.get(path).headers
+    assert "Set-Cookie" not in client.post(path).headers
+
+
+def test_expired_link_says_so_and_points_to_the_statement(app_factory):
+    """An expired link gets a clear page with the way to a new one."""
+    app = app_factory(CONFIRM_TOKEN_MAX_AGE=-1)
+    client = app.test_client()
+    with app.app_context():
+        make_statement()
+    path = link_in(_signed(client, app, "test-statement"), "confirm")
+    for response in (client.get(path), client.post(path)):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "This link has expired" in html
+        assert 'href="/s/test-statement#sign"' in html
+    assert signatures(app)[0].state is SignatureState.pending
+
+
+def test_withdraw_erases_personal_data_and_kills_old_links(client, app, statement):
+    """Withdrawing removes the signature from the list and erases its contact."""
+    message = _signed(client, app, statement)
+    confirm_path, withdraw_path = link_in(message, "confirm"), link_in(message, "withdraw")
+    page = client.get(withdraw_path)
+    assert page.status_code == 200 and "Withdraw and erase" in page.get_data(as_text=True)
+    response = client.post(withdraw_path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/s/{statement}/withdrawn"
+    [row] = signatures(app)
+    assert row.state is SignatureState.withdrawn and row.withdrawn_at is not None
+    assert (row.contact_name, row.contact_email, row.email_canonical) == (None, None, None)
+    assert (row.org_name, row.contact_role, row.ip_hash) == ("", None, None)
+    assert outbox(app) == [], "queued emails with the contact's data are deleted"
+    # A used confirm link cannot bring the signature back.
+    assert client.post(confirm_path).status_code == 400
+    assert client.post(withdraw_path).status_code == 400
+    assert signatures(app)[0].state is SignatureState.withdrawn
+
+
+def test_a_withdrawn_signatory_may_sign_again(client, app, statement):
+    """After withdrawal the same address can sign afresh."""
+    client.post(link_in(_signed(client, app, statement), "withdraw"))
+    sign(client, statement)
+    rows = signatures(app)
+    assert [r.state for r in rows] == [SignatureState.withdrawn, SignatureState.pending]
+
+
+def test_confirm_page_offers_to_withdraw_a_mistake(client, app, statement):
+    """The confirm page links to withdrawal for a signature with wrong details."""
+    html = client.get(link_in(_signed(client, app, statement), "confirm")).get_data(as_text=True)
+    assert 'href="/withdraw/' in html

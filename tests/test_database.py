@@ -1,0 +1,134 @@
+"""Schema and database behaviour: migrations, constraints, SQLite tuning."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from conftest import ON_POSTGRES, make_statement
+from flask_migrate import check, upgrade
+from sqlalchemy.exc import IntegrityError
+
+from signon.database import begin_write
+from signon.extensions import db
+from signon.models import OrganisationType, Signature
+
+
+def test_migrations_match_the_models(app_factory, tmp_path):
+    """`flask db upgrade` then `flask db check` finds no drift."""
+    app = app_factory()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        upgrade()  # already at head: nothing to do
+        check()  # raises when autogenerate would produce operations
+
+
+def test_cli_db_check_reports_no_drift(runner):
+    """The same check through the CLI that operators and CI use (drift exits 1)."""
+    result = runner.invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def _signature(statement_id: int, email: str | None) -> Signature:
+    return Signature(
+        statement_id=statement_id,
+        org_name="Org",
+        org_type=OrganisationType.union,
+        country="DE",
+        contact_name="C",
+        contact_email=email,
+        email_canonical=email,
+    )
+
+
+def test_one_signature_per_canonical_email_per_statement(ctx):
+    """The schema itself refuses a second row for the same canonical email."""
+    statement = make_statement()
+    db.session.add(_signature(statement.id, "a@example.org"))
+    db.session.commit()
+    db.session.add(_signature(statement.id, "a@example.org"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_erased_signatures_do_not_collide(ctx):
+    """NULL canonical emails (erased rows) may repeat."""
+    statement = make_statement()
+    db.session.add_all([_signature(statement.id, None), _signature(statement.id, None)])
+    db.session.commit()
+
+
+def test_states_are_enforced_by_the_database(ctx):
+    """A state outside the enum is refused by a CHECK constraint."""
+    statement = make_statement()
+    db.session.add(_signature(statement.id, "b@example.org"))
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.text("UPDATE signature SET state = 'famous'"))
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite settings")
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(ctx, app):
+    """Every SQLite connection is tuned for a web app."""
+    assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    timeout = db.session.execute(sa.text("PRAGMA busy_timeout")).scalar()
+    assert timeout == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def _race(app, statement_id: int, *, immediate: bool, writers: int = 4) -> list[BaseException]:
+    """Run ``writers`` read-then-write transactions at once; the errors they met."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(writers)
+
+    def writer(n: int) -> None:
+        try:
+            with app.app_context():
+                if immediate:
+                    barrier.wait(timeout=5)
+                    begin_write()
+                    db.session.scalar(sa.select(sa.func.count(Signature.id)))
+                    time.sleep(0.05)  # hold the lock while the others try
+                else:
+                    db.session.scalar(sa.select(sa.func.count(Signature.id)))
+                    barrier.wait(timeout=5)  # everyone has read; now all write
+                db.session.add(_signature(statement_id, f"w{n}@example.org"))
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 -- collected for the assertions
+            errors.append(exc)
+        finally:
+            with app.app_context():
+                db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite locking")
+def test_deferred_read_then_write_fails_at_once_under_concurrency(app):
+    """Why BEGIN IMMEDIATE: deferred transactions that read, then write, get 'locked'."""
+    with app.app_context():
+        statement_id = make_statement().id
+    errors = _race(app, statement_id, immediate=False)
+    assert errors and all("database is locked" in str(e) for e in errors), errors
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite locking")
+def test_begin_write_makes_concurrent_writers_wait_instead_of_failing(app):
+    """With begin_write (BEGIN IMMEDIATE) the same race loses nothing."""
+    with app.app_context():
+        statement_id = make_statement().id
+    assert _race(app, statement_id, immediate=True) == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Signature.id))) == 4

@@ -1,0 +1,106 @@
+"""The whole journey through the test client, and what it must never show."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox
+
+from signon.services import admins
+
+CONTACT = {
+    "contact_name": "Zarina Verysecret",
+    "contact_email": "zarina.verysecret@example.org",
+    "contact_role": "Clandestine Treasurer",
+}
+
+
+def _walk_the_journey(app, client):
+    """Publish, sign, confirm by email, verify as admin; return the admin client."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    # A visitor reads the statement and signs it.
+    page = client.get("/s/wsa-chechnya-2017")
+    assert page.status_code == 200 and "Sign the statement" in page.get_data(as_text=True)
+    form = {
+        "org_name": "Queer Solidarity Collective",
+        "org_type": "collective",
+        "country": "AR",
+        "city": "Rosario",
+        "website": "qsc.example.org",
+        "comment": "Never again.",
+        "listing": "listed",
+        "consent": "y",
+        **CONTACT,
+    }
+    signed = client.post("/s/wsa-chechnya-2017/sign", data=form, follow_redirects=True)
+    assert "Check your email" in signed.get_data(as_text=True)
+
+    # The contact opens the emailed link and presses the button.
+    [message] = outbox(app)
+    assert message.subject == (
+        "Please confirm your signature: WSA Statement on the Atrocities Committed in Chechnya"
+    )
+    confirm = link_in(message, "confirm")
+    assert "Confirm our signature" in client.get(confirm).get_data(as_text=True)
+    confirmed = client.post(confirm, follow_redirects=True).get_data(as_text=True)
+    assert "Your signature is confirmed" in confirmed
+
+    # Not listed until an admin verifies it.
+    html = client.get("/s/wsa-chechnya-2017").get_data(as_text=True)
+    assert "Queer Solidarity Collective" not in html
+
+    admin = app.test_client()
+    login = admin.get("/admin/login").get_data(as_text=True)
+    admin.post(
+        "/admin/login",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_token(login)},
+    )
+    queue = admin.get("/admin/").get_data(as_text=True)
+    assert "Queer Solidarity Collective" in queue
+    signature_id = re.search(r"/admin/signatures/(\d+)/verify", queue).group(1)
+    admin.post(f"/admin/signatures/{signature_id}/verify", data={"csrf_token": csrf_token(queue)})
+    return admin
+
+
+def test_publish_sign_confirm_verify_list(app, client):
+    """From an empty site to a verified, listed, counted signatory."""
+    _walk_the_journey(app, client)
+    html = client.get("/s/wsa-chechnya-2017").get_data(as_text=True)
+    assert "Queer Solidarity Collective" in html
+    assert "1 organisation" in html and "1 country" in html
+    assert "Collective · Rosario, Argentina" in html
+    kinds = [m.kind for m in outbox(app)]
+    assert kinds == ["confirm", "verified"]
+
+
+def test_contact_details_appear_on_no_public_page(app, client):
+    """After the journey, no public URL shows a contact's name, email or role."""
+    _walk_the_journey(app, client)
+    public = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.rule.startswith(("/admin", "/dev", "/static"))
+        and not rule.arguments - {"slug"}
+    ]
+    assert public, "the URL map has public pages"
+    for rule in public:
+        url = rule.rule.replace("<slug>", "wsa-chechnya-2017")
+        body = client.get(url, follow_redirects=True).get_data(as_text=True)
+        for secret in CONTACT.values():
+            assert secret not in body, f"{secret!r} leaked on {url}"
+            assert secret.split()[-1] not in body, f"part of {secret!r} leaked on {url}"
+
+
+def test_no_log_line_carries_contact_details(app, client, caplog):
+    """Signing, confirming and verifying log nothing personal."""
+    caplog.set_level(logging.DEBUG)
+    _walk_the_journey(app, client)
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    for secret in CONTACT.values():
+        assert secret not in logged

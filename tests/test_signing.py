@@ -1,0 +1,179 @@
+"""Signing: the form's happy path, repeats, canonical emails, honeypot, origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import VALID_FORM, make_statement, outbox, sign, signatures
+
+from signon.extensions import db
+from signon.models import SignatureState
+from signon.services.addresses import canonical_email
+
+
+def test_signing_stores_a_pending_signature_and_queues_its_email(client, app, statement):
+    """A valid form makes one pending row and one confirmation email, then PRG."""
+    response = sign(client, statement)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/s/{statement}/signed"
+    [row] = signatures(app)
+    assert row.state is SignatureState.pending
+    assert row.org_name == "Rainbow Workers Union" and row.country == "DE"
+    assert row.show_name is True and row.ip_hash and len(row.ip_hash) == 64
+    [message] = outbox(app)
+    assert message.kind == "confirm" and message.recipient == "alex.private@example.org"
+    assert message.signature_id == row.id
+
+
+def test_signing_page_and_response_set_no_cookie(client, statement):
+    """Signatories get no cookie at any step of signing."""
+    response = sign(client, statement)
+    assert "Set-Cookie" not in response.headers
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert "Check your email" in page.get_data(as_text=True)
+
+
+def test_repeat_submission_shows_the_same_page_and_creates_no_row(client, app, statement):
+    """Signing twice with one address: same answer, one row (the resend is rate limited)."""
+    first = sign(client, statement)
+    second = sign(client, statement, org_name="Another Name")
+    assert (first.status_code, first.headers["Location"]) == (
+        second.status_code,
+        second.headers["Location"],
+    )
+    assert (
+        client.get(first.headers["Location"]).data == client.get(second.headers["Location"]).data
+    )
+    [row] = signatures(app)
+    assert row.org_name == "Rainbow Workers Union", "a repeat must not overwrite"
+    assert len(outbox(app)) == 1, "within the resend interval nothing is re-sent"
+
+
+def test_repeat_after_the_resend_interval_resends_the_confirmation(app_factory):
+    """An unconfirmed signatory who signs again gets a fresh link."""
+    app = app_factory(CONFIRM_RESEND_INTERVAL=0)
+    client = app.test_client()
+    with app.app_context():
+        slug = make_statement().slug
+    sign(client, slug)
+    sign(client, slug, contact_email="ALEX.PRIVATE@EXAMPLE.ORG")
+    assert len(signatures(app)) == 1
+    assert [m.kind for m in outbox(app)] == ["confirm", "confirm"]
+
+
+def test_repeat_of_a_confirmed_signature_sends_nothing(app_factory):
+    """Once confirmed, signing again reveals nothing and sends nothing."""
+    app = app_factory(CONFIRM_RESEND_INTERVAL=0)
+    client = app.test_client()
+    with app.app_context():
+        slug = make_statement().slug
+    sign(client, slug)
+    with app.app_context():
+        from signon.models import Signature
+
+        db.session.get(Signature, 1).confirm(verify=False)
+        db.session.commit()
+    response = sign(client, slug)
+    assert response.status_code == 303
+    assert len(outbox(app)) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Someone@Example.org", "someone@example.ORG"),
+        ("first.last@gmail.com", "FirstLast+petitions@gmail.com"),
+        ("a.b@googlemail.com", "ab+x@googlemail.com"),
+    ],
+)
+def test_canonical_duplicates_are_one_signatory(client, app, statement, first, second):
+    """Case, and dots/+tags at providers that ignore them, do not make a second row."""
+    sign(client, statement, contact_email=first)
+    sign(client, statement, contact_email=second)
+    assert len(signatures(app)) == 1
+
+
+def test_dots_and_tags_count_elsewhere():
+    """At ordinary domains, dots and +tags are part of the address."""
+    domains = ["gmail.com"]
+    assert canonical_email("a.b@example.org", domains) != canonical_email(
+        "ab@example.org", domains
+    )
+    assert canonical_email("a+b@example.org", domains) == "a+b@example.org"
+
+
+def test_idn_domains_are_accepted_and_compared_in_ascii(client, app, statement):
+    """An internationalised domain signs; its Unicode and punycode forms are one."""
+    assert sign(client, statement, contact_email="info@bücher.example").status_code == 303
+    sign(client, statement, contact_email="info@xn--bcher-kva.example")
+    [row] = signatures(app)
+    assert row.email_canonical == "info@xn--bcher-kva.example"
+
+
+def test_honeypot_filled_shows_success_and_stores_nothing(client, app, statement):
+    """A bot that fills the hidden field sees the usual page; nothing is kept."""
+    response = sign(client, statement, reference_code="http://spam.example")
+    assert response.status_code == 303
+    assert signatures(app) == [] and outbox(app) == []
+
+
+def test_invalid_form_keeps_what_was_typed_and_says_why(client, app, statement):
+    """Errors appear beside their field and the other answers stay filled in."""
+    response = sign(client, statement, contact_email="not-an-email", consent=None)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="contact_email-error"' in html and 'id="consent-error"' in html
+    assert "Please agree to the privacy notice to sign." in html
+    assert 'value="Rainbow Workers Union"' in html and 'value="not-an-email"' in html
+    assert '<option selected value="DE">' in html
+    assert signatures(app) == []
+
+
+def test_website_without_scheme_is_stored_with_https(client, app, statement):
+    """'example.org' is understood as https://example.org."""
+    sign(client, statement, website="rwu.example.org")
+    assert signatures(app)[0].website == "https://rwu.example.org"
+
+
+def test_count_only_choice_is_recorded(client, app, statement):
+    """'Do not show our name' is stored as show_name=False."""
+    sign(client, statement, listing="count")
+    assert signatures(app)[0].show_name is False
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://localhost"},
+        {"Referer": "http://localhost/s/test-statement"},
+        {"Origin": "http://signon.test"},  # BASE_URL's origin, e.g. behind a proxy
+        {},  # no browser: nothing to compare, the other defences apply
+    ],
+)
+def test_same_origin_posts_are_accepted(client, app, statement, headers):
+    """Our own pages, and the configured public origin, may post the form."""
+    response = client.post(f"/s/{statement}/sign", data=VALID_FORM, headers=headers)
+    assert response.status_code == 303
+
+
+def test_cross_origin_post_is_refused_and_stores_nothing(client, app, statement):
+    """A form on another site cannot sign in a visitor's name."""
+    response = client.post(
+        f"/s/{statement}/sign", data=VALID_FORM, headers={"Origin": "https://evil.example"}
+    )
+    assert response.status_code == 403
+    assert "only be sent from this site" in response.get_data(as_text=True)
+    assert signatures(app) == []
+
+
+def test_signing_deadline_closes_the_form(client, app):
+    """After the deadline the form is gone and a late POST is refused."""
+    with app.app_context():
+        statement = make_statement()
+        statement.signing_deadline = dt.datetime(2000, 1, 1)
+        db.session.commit()
+    assert "<form" not in client.get("/s/test-statement").get_data(as_text=True)
+    assert sign(client, "test-statement").status_code == 409
+    assert signatures(app) == []

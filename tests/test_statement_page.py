@@ -1,0 +1,132 @@
+"""The public statement page: text, footnotes, figures, form, verified list."""
+
+from __future__ import annotations
+
+from conftest import make_statement
+
+from signon.extensions import db
+from signon.models import OrganisationType, Signature, SignatureState, StatementState
+from signon.services.markdown import render_markdown
+
+
+def _verified(statement_id: int, name: str, country: str, **fields: object) -> Signature:
+    signature = Signature(
+        statement_id=statement_id,
+        org_name=name,
+        org_type=OrganisationType.collective,
+        country=country,
+        contact_name=f"Contact of {name}",
+        contact_email=f"{name.lower().replace(' ', '.')}@example.org",
+        email_canonical=f"{name.lower().replace(' ', '.')}@example.org",
+        state=SignatureState.verified,
+        **fields,
+    )
+    db.session.add(signature)
+    return signature
+
+
+def test_markdown_renders_footnotes_and_keeps_no_script():
+    """Footnotes become a linked list; HTML in the source is shown, never run."""
+    html = render_markdown(
+        "Text[^1] <script>alert(1)</script> [x](javascript:alert(1))\n\n"
+        '<img src=x onerror="alert(1)">\n\n[^1]: The Guardian.\n'
+    )
+    assert 'class="footnote-ref"' in html and "The Guardian." in html
+    assert "<script" not in html and "<img" not in html
+    assert 'href="javascript:' not in html
+
+
+def test_statement_page_shows_text_publisher_date_and_form(client, app):
+    """The page shows the statement, who published it, and the sign-on form."""
+    with app.app_context():
+        make_statement()
+    page = client.get("/s/test-statement")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "A Test Statement" in html and "Test Publishers" in html
+    assert 'class="footnotes"' in html
+    assert 'action="/s/test-statement/sign' in html
+    assert "No organisation is listed yet." in html
+
+
+def test_counts_organisations_and_countries_of_verified_signatures_only(client, app):
+    """'N organisations from M countries' counts verified signatures, named or not."""
+    with app.app_context():
+        statement = make_statement()
+        _verified(statement.id, "Alpha Union", "DE")
+        _verified(statement.id, "Beta Collective", "DE")
+        _verified(statement.id, "Gamma Group", "FR", show_name=False)
+        pending = _verified(statement.id, "Pending Org", "BR")
+        pending.state = SignatureState.pending
+        db.session.commit()
+    html = client.get("/s/test-statement").get_data(as_text=True)
+    assert "3 organisations" in html and "2 countries" in html
+    assert "Alpha Union" in html and "Beta Collective" in html
+    assert "Gamma Group" not in html, "a count-only signature must not be named"
+    assert "And 1 organisation that asked not to be named" in html
+    assert "Pending Org" not in html
+
+
+def test_websites_are_nofollow_ugc_and_comments_need_approval(client, app):
+    """Signatories' links carry rel=nofollow ugc; comments show once approved."""
+    with app.app_context():
+        statement = make_statement()
+        _verified(
+            statement.id, "Alpha Union", "DE", website="https://alpha.example", comment="Hidden"
+        )
+        _verified(statement.id, "Beta", "FR", comment="Approved words", comment_approved=True)
+        db.session.commit()
+    html = client.get("/s/test-statement").get_data(as_text=True)
+    assert 'href="https://alpha.example" rel="nofollow ugc noopener"' in html
+    assert "Approved words" in html and "Hidden" not in html
+
+
+def test_public_pages_set_no_cookie_and_are_cacheable(client, app):
+    """Visitors get no cookie; pages carry Cache-Control and an ETag that revalidates."""
+    with app.app_context():
+        make_statement()
+    for url in ("/s/test-statement", "/privacy", "/"):
+        response = client.get(url, follow_redirects=True)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, url
+        assert "Cookie" not in response.headers.get("Vary", ""), url
+    page = client.get("/s/test-statement")
+    assert page.cache_control.public and page.cache_control.max_age == 60
+    again = client.get("/s/test-statement", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_drafts_are_not_public_and_closed_statements_take_no_signatures(client, app):
+    """A draft is a 404; a closed statement shows its list but no form."""
+    with app.app_context():
+        make_statement("draft-one", state=StatementState.draft)
+        make_statement("closed-one", state=StatementState.closed)
+    assert client.get("/s/draft-one").status_code == 404
+    closed = client.get("/s/closed-one").get_data(as_text=True)
+    assert "closed to new signatures" in closed and "<form" not in closed
+
+
+def test_index_lists_published_statements_or_goes_to_the_only_one(client, app):
+    """/ redirects to a lone statement and lists several."""
+    with app.app_context():
+        make_statement("first")
+    assert client.get("/").headers["Location"] == "/s/first"
+    with app.app_context():
+        make_statement("second")
+        make_statement("hidden", state=StatementState.draft)
+    html = client.get("/").get_data(as_text=True)
+    assert "/s/first" in html and "/s/second" in html and "/s/hidden" not in html
+
+
+def test_unknown_statement_is_a_clear_404(client):
+    """An unknown slug gets a page that says so."""
+    response = client.get("/s/nothing-here")
+    assert response.status_code == 404
+    assert "There is no statement at this address." in response.get_data(as_text=True)
+
+
+def test_healthz_checks_the_database(client):
+    """/healthz answers 200 with the database reachable."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}

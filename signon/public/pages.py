@@ -10,8 +10,10 @@ from ..models import Statement, StatementState
 from ..services import statements
 from ..services.markdown import render_markdown
 
-# Shared caches may keep public pages this long; a spike is served from them.
-PUBLIC_MAX_AGE = 60
+# Shared caches (a reverse proxy, a CDN) may keep public pages this long, so
+# they carry a spike; browsers revalidate every time (a cheap 304 by ETag), so
+# a signatory who was just listed sees it at once.
+SHARED_CACHE_MAX_AGE = 60
 LISTED_ON_STATEMENT_PAGE = 500
 
 

@@ -10,13 +10,14 @@ from ..extensions import db
 from ..services import statements
 from ..signing.forms import SignForm
 from . import bp
-from .pages import PUBLIC_MAX_AGE, get_statement, render_statement
+from .pages import SHARED_CACHE_MAX_AGE, get_statement, render_statement
 
 
 def cacheable(response: Response) -> Response:
-    """Let browsers and shared caches keep a public page, revalidated by ETag."""
+    """Let shared caches keep a public page; browsers revalidate it by ETag."""
     response.cache_control.public = True
-    response.cache_control.max_age = PUBLIC_MAX_AGE
+    response.cache_control.max_age = 0
+    response.cache_control.s_maxage = SHARED_CACHE_MAX_AGE
     response.add_etag()
     return response.make_conditional(request)
 

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
-from . import cli, database, errors, filters
+from . import cli, database, errors, filters, routing
 from .extensions import csrf, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from . import admin, public, signing
 
+    routing.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(signing.bp)
     app.register_blueprint(admin.bp)

@@ -60,4 +60,4 @@ def _unexpected(error: Exception) -> tuple[str, int]:
     # Roll back so that nothing half-done is committed by a later request.
     db.session.rollback()
     log.exception("unhandled error")
-    return _render(500, MESSAGES[500], InternalServerError.name)
+    return _render(500, MESSAGES[500], InternalServerError().name)

@@ -12,7 +12,9 @@ from wtforms import Field, Form, ValidationError
 # Right-to-left overrides and isolates reorder how a name is displayed and can
 # make "Org A" look like another organisation; nobody needs them in a form.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
+# What an HTML parser would start a tag or comment with; "a < b" and "<3" pass.
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
+_LINE_BREAKS = set("\n\r\x85\u2028\u2029")
 
 
 def clean_text(value: Any) -> Any:
@@ -35,9 +37,13 @@ class PlainText:
         for char in value:
             if char in allowed:
                 continue
-            if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS:
-                if char in "\n\r":
-                    raise ValidationError("Please keep this to a single line.")
+            if char in _LINE_BREAKS and not self.multiline:
+                raise ValidationError("Please keep this to a single line.")
+            if (
+                char in _LINE_BREAKS
+                or char in _BIDI_CONTROLS
+                or unicodedata.category(char) == "Cc"
+            ):
                 raise ValidationError("Please remove the invisible control characters.")
         if _MARKUP.search(value):
             raise ValidationError("Please write plain text, without HTML tags.")

@@ -90,7 +90,7 @@ def test_contact_details_appear_on_no_public_page(app, client):
     ]
     assert public, "the URL map has public pages"
     for rule in public:
-        url = rule.rule.replace("<slug>", "wsa-chechnya-2017")
+        url = rule.rule.replace("<slug:slug>", "wsa-chechnya-2017")
         body = client.get(url, follow_redirects=True).get_data(as_text=True)
         for secret in CONTACT.values():
             assert secret not in body, f"{secret!r} leaked on {url}"

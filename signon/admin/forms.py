@@ -12,7 +12,9 @@ from ..validators import PlainText, clean_text
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", filters=[clean_text], validators=[DataRequired(), Length(max=254)])
+    email = EmailField(
+        "Email", filters=[clean_text], validators=[DataRequired(), Length(max=254), PlainText()]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 

@@ -81,7 +81,7 @@ def queue() -> str:
     )
 
 
-@bp.post("/signatures/<int:signature_id>/verify")
+@bp.post("/signatures/<id:signature_id>/verify")
 @login_required
 def verify(signature_id: int) -> Response:
     """Make a confirmed signature public."""
@@ -93,7 +93,7 @@ def verify(signature_id: int) -> Response:
     return redirect(url_for(".queue"))
 
 
-@bp.post("/signatures/<int:signature_id>/reject")
+@bp.post("/signatures/<id:signature_id>/reject")
 @login_required
 def reject(signature_id: int) -> Response:
     """Turn a confirmed signature down."""

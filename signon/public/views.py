@@ -31,7 +31,7 @@ def index() -> Response:
     return cacheable(make_response(render_template("public/index.html", statements=published)))
 
 
-@bp.get("/s/<slug>")
+@bp.get("/s/<slug:slug>")
 def statement(slug: str) -> Response:
     """A statement: text, footnotes, figures, sign-on form, verified list."""
     found = get_statement(slug)

@@ -51,10 +51,12 @@ class SignForm(FlaskForm):
         choices=[SelectChoice("", "Choose one")]
         + [SelectChoice(t.value, t.label) for t in OrganisationType],
         validators=[InputRequired("Please choose the type of organisation.")],
+        invalid_choice_message="Please choose a type from the list.",
     )
     country = SelectField(
         "Country",
         validators=[InputRequired("Please choose a country.")],
+        invalid_choice_message="Please choose a country from the list.",
     )
     city = StringField(
         "City", filters=_TEXT, validators=[Optional(), Length(max=100), PlainText()]
@@ -62,7 +64,8 @@ class SignForm(FlaskForm):
     website = StringField(
         "Website",
         filters=_TEXT,
-        validators=[Optional(), Length(max=300), PlainText(), WebsiteURL()],
+        # Length last: WebsiteURL may have added "https://".
+        validators=[Optional(), PlainText(), WebsiteURL(), Length(max=300)],
     )
     contact_name = StringField(
         "Contact person's name",
@@ -92,6 +95,7 @@ class SignForm(FlaskForm):
         ],
         default="listed",
         validators=[InputRequired("Please choose how your organisation appears.")],
+        invalid_choice_message="Please choose one of the two options.",
     )
     consent = BooleanField(
         "I have read the privacy notice and agree to it",

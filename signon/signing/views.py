@@ -33,7 +33,10 @@ def check_same_origin() -> None:
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if source is None:
         return
-    parts = urlsplit(source)
+    try:
+        parts = urlsplit(source)
+    except ValueError:  # e.g. "http://[evil": not an origin of ours either
+        abort(403, "This form can only be sent from this site's own pages.")
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     allowed = {request.host_url.rstrip("/").lower()}
     base = urlsplit(current_app.config["BASE_URL"])
@@ -42,7 +45,7 @@ def check_same_origin() -> None:
         abort(403, "This form can only be sent from this site's own pages.")
 
 
-@bp.post("/s/<slug>/sign")
+@bp.post("/s/<slug:slug>/sign")
 def sign(slug: str) -> Response | tuple[str, int]:
     """Take a signature; every outcome ends on the same "check your email" page."""
     statement = get_statement(slug)
@@ -71,7 +74,7 @@ def sign(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for(".signed", slug=slug), code=303)
 
 
-@bp.get("/s/<slug>/signed")
+@bp.get("/s/<slug:slug>/signed")
 def signed(slug: str) -> str:
     """The page after signing, identical for a new, repeated or ignored signature."""
     return render_template("signing/signed.html", statement=get_statement(slug))
@@ -114,7 +117,7 @@ def withdraw(token: str) -> Response | str | tuple[str, int]:
     )
 
 
-@bp.get("/s/<slug>/withdrawn")
+@bp.get("/s/<slug:slug>/withdrawn")
 def withdrawn(slug: str) -> str:
     """Confirmation that a signature and its personal data are gone."""
     return render_template("signing/withdrawn.html", statement=get_statement(slug))

@@ -149,3 +149,39 @@ def test_admin_actions_need_the_csrf_token(admin_client, client, app, statement)
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
     assert signatures(app)[0].state is SignatureState.confirmed
+
+
+def _fail_all_email(app):
+    from signon.models import OutboxMessage, OutboxState
+
+    with app.app_context():
+        for message in db.session.scalars(db.select(OutboxMessage)):
+            message.state = OutboxState.failed
+            message.attempts = 8
+            message.last_error = "SMTPRecipientsRefused 550"
+        db.session.commit()
+
+
+def test_failed_email_is_shown_to_admins_and_can_be_retried(admin_client, client, app, statement):
+    """A failed message is visible (queue alert, delivery page) and retry requeues it."""
+    sign(client, statement)
+    _fail_all_email(app)
+    assert "1 email could not be delivered" in admin_client.get("/admin/").get_data(as_text=True)
+    page = admin_client.get("/admin/outbox").get_data(as_text=True)
+    assert "SMTPRecipientsRefused 550" in page and "<strong>1</strong> failed" in page
+    response = _post(admin_client, "/admin/outbox/1/retry")
+    assert response.status_code == 302
+    [message] = outbox(app)
+    assert (message.state.value, message.attempts, message.failed_at) == ("queued", 0, None)
+    with app.app_context():
+        assert db.session.scalar(db.select(AuditEvent.action)) == "retry-email"
+
+
+def test_retry_needs_a_failed_message_and_the_csrf_token(admin_client, client, app, statement):
+    """Retry changes nothing for a queued message, and refuses a POST without token."""
+    sign(client, statement)
+    _post(admin_client, "/admin/outbox/1/retry")
+    assert outbox(app)[0].attempts == 0
+    _fail_all_email(app)
+    assert admin_client.post("/admin/outbox/1/retry").status_code == 400
+    assert outbox(app)[0].state.value == "failed"

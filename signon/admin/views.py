@@ -10,8 +10,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db, login_manager
-from ..models import Admin, Signature, SignatureState
-from ..services import admins, signing
+from ..models import Admin, OutboxState, Signature, SignatureState
+from ..services import admins, outbox_admin, signing
 from . import bp
 from .forms import ActionForm, LoginForm, RejectForm
 
@@ -76,6 +76,7 @@ def queue() -> str:
     return render_template(
         "admin/queue.html",
         signatures=waiting,
+        failed_emails=outbox_admin.state_counts()[OutboxState.failed],
         action_form=ActionForm(),
         reject_form=RejectForm(),
     )
@@ -104,6 +105,31 @@ def reject(signature_id: int) -> Response:
     else:
         flash("That signature was no longer waiting; nothing changed.")
     return redirect(url_for(".queue"))
+
+
+@bp.get("/outbox")
+@login_required
+def outbox() -> str:
+    """Email delivery at a glance: counts per state, and what is failing."""
+    return render_template(
+        "admin/outbox.html",
+        counts=outbox_admin.state_counts(),
+        messages=outbox_admin.troubled(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/outbox/<id:message_id>/retry")
+@login_required
+def retry_email(message_id: int) -> Response:
+    """Send a failed email again (after the cause was fixed)."""
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; please try again.")
+    if outbox_admin.retry(message_id, current_user):
+        flash("The email is queued again; the mail worker will send it.")
+    else:
+        flash("That email is not in the failed state; nothing changed.")
+    return redirect(url_for(".outbox"))
 
 
 def _signature_for(form: ActionForm | RejectForm, signature_id: int) -> Signature:

@@ -66,6 +66,20 @@ class Config:
     # are trusted. 0 trusts none, which is right when nothing is in front.
     TRUSTED_PROXIES = 0
 
+    # Rate limits (Flask-Limiter), per network and per email address named in
+    # a form. Limiter state is in memory, per process; with several processes
+    # or machines, share it: SIGNON_RATELIMIT_STORAGE_URI=redis://host:6379.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After and X-RateLimit-*
+    # If Redis is unreachable, count in memory rather than refuse everyone.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SIGN = "20 per minute;200 per hour"
+    RATELIMIT_SIGN_PER_ADDRESS = "5 per hour"
+    RATELIMIT_CONFIRM = "20 per minute;200 per hour"
+    RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts only
+    RATELIMIT_LOGIN_PER_ACCOUNT = "10 per hour"  # failed attempts only
+
     # The development mailbox page lists every queued email with its links.
     DEV_MAILBOX = False
 
@@ -97,6 +111,8 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     MAIL_TIMEOUT = 5
+    # Tests sign many times from one address; the rate limit tests turn it on.
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(Config):

@@ -11,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
-from . import cli, database, errors, filters, routing
-from .extensions import csrf, login_manager, mail, migrate
+from . import cli, database, errors, filters, routing, security
+from .extensions import csrf, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +52,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # every page, which marks public pages "Vary: Cookie" and defeats caches.
     # The admin blueprint provides current_user to its own templates.
     login_manager.init_app(app, add_context_processor=False)
+    limiter.init_app(app)
+    security.init_app(app)
 
     from . import admin, public, signing
 

@@ -6,7 +6,8 @@ import graph has no cycle.
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -14,6 +15,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .services.privacy import ip_hash
 
 
 class Base(DeclarativeBase):
@@ -47,3 +50,15 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 login_manager = AdminLoginManager()
+
+
+def network_key() -> str:
+    """The client's network for rate limits: a keyed hash, never the raw IP.
+
+    ``remote_addr`` is the real client once ProxyFix trusted exactly the
+    configured number of proxies, so a forged X-Forwarded-For changes nothing.
+    """
+    return "net:" + (ip_hash(request.remote_addr) or "unknown")[:32]
+
+
+limiter = Limiter(key_func=network_key)

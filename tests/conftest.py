@@ -159,11 +159,11 @@ def statement(app: Flask) -> str:
         return make_statement().slug
 
 
-def sign(client: FlaskClient, slug: str, **changes: str):
-    """Submit the sign-on form with VALID_FORM plus ``changes``."""
+def sign(client: FlaskClient, slug: str, headers: dict | None = None, **changes: str | None):
+    """Submit the sign-on form with VALID_FORM plus ``changes`` (None drops a field)."""
     data = {**VALID_FORM, **changes}
     data = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"/s/{slug}/sign", data=data)
+    return client.post(f"/s/{slug}/sign", data=data, headers=headers or {})
 
 
 def outbox(app: Flask) -> list[OutboxMessage]:

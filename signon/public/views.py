@@ -27,7 +27,7 @@ def index() -> Response:
     """The published statements; the statement itself when there is only one."""
     published = statements.open_statements()
     if len(published) == 1:
-        return redirect(url_for(".statement", slug=published[0].slug))
+        return cacheable(redirect(url_for(".statement", slug=published[0].slug)))
     return cacheable(make_response(render_template("public/index.html", statements=published)))
 
 

@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..extensions import csrf, db
+from ..extensions import csrf, db, limiter
 from ..models import OrganisationType, Signature, SignatureState
 from ..public.pages import get_statement, render_statement
+from ..ratelimits import contact_email_key, setting
 from ..services import signing, tokens
 from ..services.privacy import ip_hash
 from . import bp
@@ -46,6 +47,8 @@ def check_same_origin() -> None:
 
 
 @bp.post("/s/<slug:slug>/sign")
+@limiter.limit(setting("RATELIMIT_SIGN"))
+@limiter.limit(setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key)
 def sign(slug: str) -> Response | tuple[str, int]:
     """Take a signature; every outcome ends on the same "check your email" page."""
     statement = get_statement(slug)
@@ -81,6 +84,7 @@ def signed(slug: str) -> str:
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_CONFIRM"), methods=["POST"])
 def confirm(token: str) -> Response | str | tuple[str, int]:
     """GET shows the button; POST confirms. Mail scanners only ever GET."""
     try:
@@ -101,6 +105,7 @@ def confirm(token: str) -> Response | str | tuple[str, int]:
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_CONFIRM"), methods=["POST"])
 def withdraw(token: str) -> Response | str | tuple[str, int]:
     """GET shows what will be withdrawn and the button; POST erases."""
     try:

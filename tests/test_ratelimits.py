@@ -1,0 +1,152 @@
+"""Rate limits: signing, confirming and logging in; memory and Redis storage."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, make_statement, outbox, sign
+
+from signon.services import admins
+
+REDIS_URL = os.environ.get("SIGNON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _limited_app(app_factory, **settings):
+    app = app_factory(RATELIMIT_ENABLED=True, **settings)
+    with app.app_context():
+        make_statement()
+    return app
+
+
+def _assert_429_says_when(response):
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "Please try again in" in html
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_signing_is_limited_per_network(app_factory):
+    """Past the limit a network gets a 429 that says when to try again."""
+    app = _limited_app(app_factory, RATELIMIT_SIGN="3 per minute")
+    client = app.test_client()
+    statuses = [
+        sign(client, "test-statement", contact_email=f"c{n}@example.org").status_code
+        for n in range(3)
+    ]
+    assert statuses == [303, 303, 303]
+    _assert_429_says_when(sign(client, "test-statement", contact_email="c9@example.org"))
+    assert len(outbox(app)) == 3
+
+
+def test_resending_to_one_address_is_limited(app_factory):
+    """One address cannot be made to receive endless confirmation emails."""
+    app = _limited_app(
+        app_factory, RATELIMIT_SIGN_PER_ADDRESS="2 per hour", CONFIRM_RESEND_INTERVAL=0
+    )
+    client = app.test_client()
+    assert sign(client, "test-statement").status_code == 303
+    assert sign(client, "test-statement").status_code == 303
+    _assert_429_says_when(sign(client, "test-statement"))
+    assert len(outbox(app)) == 2
+    other = sign(client, "test-statement", contact_email="someone.else@example.org")
+    assert other.status_code == 303, "other addresses are not affected"
+
+
+def test_confirming_is_limited(app_factory):
+    """The confirm button is limited per network."""
+    app = _limited_app(app_factory, RATELIMIT_CONFIRM="2 per minute")
+    client = app.test_client()
+    sign(client, "test-statement")
+    path = link_in(outbox(app)[0], "confirm")
+    assert [client.post(path).status_code for _ in range(2)] == [303, 303]
+    _assert_429_says_when(client.post(path))
+    assert client.get(path).status_code == 200, "viewing the page is not limited"
+
+
+def _login(client, email, password):
+    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
+    return client.post(
+        "/admin/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def test_failed_logins_are_limited_and_successful_ones_are_not(app_factory):
+    """A brute force is stopped; an admin who knows the password is never held back."""
+    app = _limited_app(
+        app_factory, RATELIMIT_LOGIN="3 per minute", RATELIMIT_LOGIN_PER_ACCOUNT="100 per hour"
+    )
+    with app.app_context():
+        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    for _ in range(5):
+        assert _login(app.test_client(), ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+    client = app.test_client()
+    assert [_login(client, ADMIN_EMAIL, "wrong").status_code for _ in range(3)] == [400] * 3
+    _assert_429_says_when(_login(client, ADMIN_EMAIL, "wrong"))
+    _assert_429_says_when(_login(client, ADMIN_EMAIL, ADMIN_PASSWORD))
+
+
+def test_failed_logins_are_limited_per_account_whether_or_not_it_exists(app_factory):
+    """Per-account counting treats unknown accounts alike, so it reveals nothing."""
+    app = _limited_app(
+        app_factory, RATELIMIT_LOGIN="100 per minute", RATELIMIT_LOGIN_PER_ACCOUNT="2 per hour"
+    )
+    with app.app_context():
+        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    for email in (ADMIN_EMAIL, "nobody@example.org"):
+        client = app.test_client()
+        assert [_login(client, email, "wrong").status_code for _ in range(2)] == [400, 400]
+        assert _login(client, email, "wrong").status_code == 429
+
+
+def test_forged_forwarded_for_does_not_evade_limits(app_factory):
+    """Behind one trusted proxy, rotating a forged X-Forwarded-For changes nothing."""
+    app = _limited_app(app_factory, TRUSTED_PROXIES=1, RATELIMIT_SIGN="2 per minute")
+    client = app.test_client()
+    statuses = [
+        sign(
+            client,
+            "test-statement",
+            contact_email=f"c{n}@example.org",
+            headers={"X-Forwarded-For": f"198.51.100.{n}, 192.0.2.7"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [303, 303, 429]
+
+
+def _redis_or_skip() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            raise  # CI starts Redis: a missing server is a failure there
+        pytest.skip("no Redis server at " + REDIS_URL)
+
+
+def test_limits_are_shared_between_processes_through_redis(app_factory):
+    """Two app instances with one Redis storage count together."""
+    _redis_or_skip()
+    settings = {
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": f"signon-test-{uuid.uuid4().hex}",
+        "RATELIMIT_SIGN": "2 per minute",
+    }
+    first = _limited_app(app_factory, **settings)
+    second = app_factory(RATELIMIT_ENABLED=True, **settings)
+    assert (
+        sign(first.test_client(), "test-statement", contact_email="a@example.org").status_code
+        == 303
+    )
+    assert (
+        sign(second.test_client(), "test-statement", contact_email="b@example.org").status_code
+        == 303
+    )
+    response = sign(second.test_client(), "test-statement", contact_email="c@example.org")
+    _assert_429_says_when(response)
+    keys = redis.Redis.from_url(REDIS_URL).keys("*" + settings["RATELIMIT_KEY_PREFIX"] + "*")
+    assert keys, "the counters live in Redis"
+    for key in keys:
+        assert b"127.0.0.1" not in key and b"@" not in key, "only hashed keys in Redis"

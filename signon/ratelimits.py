@@ -15,23 +15,32 @@ from flask import current_app, render_template, request
 from flask_limiter import RateLimitExceeded
 
 from .extensions import limiter
+from .services.addresses import EmailNotValidError, canonical_email
 
 
-def _address_key(field: str) -> str:
-    value = (request.form.get(field) or "").strip().lower()
+def _hashed(value: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(key, b"signon.ratelimit:" + value.encode(), hashlib.sha256)
     return "addr:" + digest.hexdigest()[:32]
 
 
 def contact_email_key() -> str:
-    """The email address a sign-on form names, hashed."""
-    return _address_key("contact_email")
+    """The mailbox a sign-on form names, hashed.
+
+    Canonicalised as for uniqueness, so "a.b+1@gmail.com", "ab+2@gmail.com"
+    and so on count against one mailbox.
+    """
+    value = (request.form.get("contact_email") or "").strip()
+    try:
+        value = canonical_email(value, current_app.config["CANONICAL_EMAIL_DOMAINS"])
+    except EmailNotValidError:
+        value = value.lower()  # the form refuses it anyway; still count it
+    return _hashed(value)
 
 
 def login_email_key() -> str:
     """The account a login form names, hashed (unknown accounts count alike)."""
-    return _address_key("email")
+    return _hashed((request.form.get("email") or "").strip().lower())
 
 
 def setting(name: str) -> object:

@@ -676,6 +676,7 @@ OPEN_REDIRECTS = [
     pytest.param("javascript:alert(1)", id="javascript"),
     pytest.param("/\t/evil.example", id="tab-between-slashes"),
     pytest.param("https:evil.example", id="scheme-without-slashes"),
+    pytest.param("/\r\nSet-Cookie: evil=1", id="header-injection"),
 ]
 
 

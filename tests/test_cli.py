@@ -93,7 +93,8 @@ def test_purge_unconfirmed_deletes_only_old_pending_signatures(runner, app, clie
         old = db.session.scalar(
             db.select(Signature).where(Signature.contact_email == "old@example.org")
         )
-        old.created_at -= dt.timedelta(days=31)
+        old.created_at -= dt.timedelta(days=40)
+        old.confirmation_sent_at -= dt.timedelta(days=31)
         db.session.commit()
     result = runner.invoke(args=["signatures", "purge-unconfirmed"])
     assert result.exit_code == 0 and "Deleted 1" in result.output

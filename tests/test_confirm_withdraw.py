@@ -102,3 +102,56 @@ def test_confirm_page_offers_to_withdraw_a_mistake(client, app, statement):
     """The confirm page links to withdrawal for a signature with wrong details."""
     html = client.get(link_in(_signed(client, app, statement), "confirm")).get_data(as_text=True)
     assert 'href="/withdraw/' in html
+
+
+def test_a_statement_closed_meanwhile_cannot_be_confirmed(client, app, statement):
+    """A pending signature of a statement that closed stays pending, with a clear page."""
+    from signon.extensions import db
+    from signon.models import Statement, StatementState
+
+    path = link_in(_signed(client, app, statement), "confirm")
+    with app.app_context():
+        db.session.scalar(db.select(Statement)).state = StatementState.closed
+        db.session.commit()
+    assert "This statement is closed" in client.get(path).get_data(as_text=True)
+    response = client.post(path)
+    assert response.status_code == 409
+    assert "stopped taking signatures" in response.get_data(as_text=True)
+    assert signatures(app)[0].state is SignatureState.pending
+
+
+def test_link_fingerprints_are_keyed(client, app, statement):
+    """A link's readable payload cannot be matched against a guessed address."""
+    import base64
+    import hashlib
+    import json
+
+    token = link_in(_signed(client, app, statement), "confirm").rsplit("/", 1)[1]
+    payload = token.split(".")[0]
+    signature_id, fingerprint = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    guess = hashlib.sha256(f"{signature_id}:alex.private@example.org".encode()).hexdigest()
+    assert fingerprint != guess[:16]
+
+
+def test_withdrawal_leaves_nothing_of_a_rejection_reason(admin_client, client, app, statement):
+    """A reason an admin wrote is erased with the signature, audit log included."""
+    import re
+
+    from conftest import csrf_token
+
+    from signon.extensions import db
+    from signon.models import AuditEvent
+
+    message = _signed(client, app, statement)
+    client.post(link_in(message, "confirm"))
+    queue = admin_client.get("/admin/").get_data(as_text=True)
+    signature_id = re.search(r"/admin/signatures/(\d+)/reject", queue).group(1)
+    admin_client.post(
+        f"/admin/signatures/{signature_id}/reject",
+        data={"csrf_token": csrf_token(queue), "reason": "Alex Private-Contact is not a union"},
+    )
+    client.post(link_in(message, "withdraw"))
+    with app.app_context():
+        details = db.session.scalars(db.select(AuditEvent.detail)).all()
+    assert not any("Alex" in detail for detail in details)
+    assert signatures(app)[0].rejection_reason is None

@@ -431,6 +431,47 @@ def test_connection_lost_mid_batch_retries_the_rest(app_factory, smtp):
     assert rows["third@example.org"].last_error == "SMTPServerDisconnected"
 
 
+def test_a_message_that_cannot_be_written_fails_alone(app_factory, smtp):
+    """A row SMTP cannot carry (a non-ASCII local part) fails at once; the queue moves on."""
+    handler, port = smtp()
+    app = smtp_app(app_factory, port)
+    sign_as(app, "first@example.org", "second@example.org")
+    with app.app_context():
+        begin_write()
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == 1).values(recipient="ü@example.org")
+        )
+        db.session.commit()
+    report = deliver(app)
+    assert (report.sent, report.failed) == (1, 1)
+    assert handler.recipients == ["second@example.org"]
+    states = [(m.recipient, m.state) for m in outbox(app)]
+    assert states == [
+        ("ü@example.org", OutboxState.failed),
+        ("second@example.org", OutboxState.sent),
+    ]
+
+
+def test_server_dropping_the_connection_mid_message_is_retried(app_factory, smtp):
+    """A server that hangs up during DATA delays the message; it goes once the server is well."""
+    dropped: list[str] = []
+
+    def hang_up_once(recipient: str) -> None:
+        if not dropped:
+            dropped.append(recipient)
+            raise ConnectionResetError("hung up mid-message")
+
+    handler, port = smtp(Recorder(on_data=hang_up_once))
+    app = smtp_app(app_factory, port, OUTBOX_BACKOFF_SECONDS=0)
+    sign_as(app, CONTACT)
+    report = deliver(app)
+    assert report.sent == 0 and only(app).state is OutboxState.queued
+    assert only(app).attempts == 1, only(app).last_error
+    make_due(app)
+    assert deliver(app).sent == 1
+    assert handler.recipients == [CONTACT] and only(app).state is OutboxState.sent
+
+
 def test_silent_server_times_out(app_factory):
     """A server that accepts but never answers costs MAIL_TIMEOUT, not a hung worker."""
     with silent_server() as port:

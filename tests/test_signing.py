@@ -177,3 +177,11 @@ def test_signing_deadline_closes_the_form(client, app):
     assert "<form" not in client.get("/s/test-statement").get_data(as_text=True)
     assert sign(client, "test-statement").status_code == 409
     assert signatures(app) == []
+
+
+def test_a_local_part_smtp_cannot_carry_is_refused_beside_the_field(client, app, statement):
+    """'ü@example.org' needs SMTPUTF8: a form error, not a message that never goes."""
+    response = sign(client, statement, contact_email="ü@example.org")
+    assert response.status_code == 422
+    assert 'id="contact_email-error"' in response.get_data(as_text=True)
+    assert signatures(app) == []

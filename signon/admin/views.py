@@ -95,7 +95,8 @@ def verify(signature_id: int) -> Response:
     """Make a confirmed signature public."""
     signature = _signature_for(ActionForm(), signature_id)
     if signing.verify(signature, current_user):
-        flash(f"Verified: {signature.org_name}.")
+        # No names in flash messages: they travel in the (signed, readable) cookie.
+        flash(f"Signature #{signature_id} verified; the contact will be emailed.")
     else:
         flash("That signature was no longer waiting; nothing changed.")
     return redirect(url_for(".queue"))
@@ -108,7 +109,7 @@ def reject(signature_id: int) -> Response:
     form = RejectForm()
     signature = _signature_for(form, signature_id)
     if signing.reject(signature, current_user, form.reason.data or ""):
-        flash(f"Rejected: {signature.org_name}.")
+        flash(f"Signature #{signature_id} rejected.")
     else:
         flash("That signature was no longer waiting; nothing changed.")
     return redirect(url_for(".queue"))
@@ -156,4 +157,6 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target:
         return default
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return default  # urlsplit drops CR/LF/TAB silently; a header must not get them
     return target

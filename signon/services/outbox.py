@@ -194,7 +194,12 @@ def _send_one(connection: Connection, message_id: int, report: DeliveryReport) -
         return  # erased meanwhile (a withdrawal deletes its messages)
     try:
         connection.send(_to_message(row))
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, BadHeaderError) as exc:
+    except (
+        smtplib.SMTPRecipientsRefused,
+        smtplib.SMTPDataError,
+        BadHeaderError,
+        ValueError,  # incl. UnicodeError: an address or header SMTP cannot carry
+    ) as exc:
         permanent = _is_permanent(exc)
         error = _describe(exc)
         report.errors.append(error)
@@ -232,7 +237,9 @@ def _to_message(row: OutboxMessage) -> Message:
 
 
 def _is_permanent(exc: Exception) -> bool:
-    if isinstance(exc, BadHeaderError):
+    # A message that cannot even be written out will never go: failing it at
+    # once keeps one bad row from blocking the queue behind it.
+    if isinstance(exc, (BadHeaderError, ValueError)):
         return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())

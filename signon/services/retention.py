@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 
 from ..database import begin_write, utcnow
 from ..extensions import db
@@ -12,15 +12,18 @@ from ..models import Signature, SignatureState
 
 
 def purge_unconfirmed(days: int) -> int:
-    """Delete pending signatures created more than ``days`` ago; how many.
+    """Delete pending signatures whose last confirmation email is ``days`` old.
 
-    Their queued emails go with them (the outbox's foreign key cascades).
+    Counted from the last email rather than the first, so a link re-sent on
+    the last day still has its full lifetime. Their queued emails go with them
+    (the outbox's foreign key cascades).
     """
     cutoff = utcnow() - dt.timedelta(days=days)
+    last_contact = func.coalesce(Signature.confirmation_sent_at, Signature.created_at)
     begin_write()
     result = db.session.execute(
         delete(Signature)
-        .where(Signature.state == SignatureState.pending, Signature.created_at < cutoff)
+        .where(Signature.state == SignatureState.pending, last_contact < cutoff)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

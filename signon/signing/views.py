@@ -94,6 +94,8 @@ def confirm(token: str) -> Response | str | tuple[str, int]:
         signature = signing.signature_for_token(token, tokens.CONFIRM)
     except tokens.TokenError as exc:
         return _bad_link(exc, "confirm")
+    except signing.StatementClosed:
+        abort(409, "This statement stopped taking signatures before yours was confirmed.")
     return render_template(
         "signing/confirm.html",
         signature=signature,

@@ -10,7 +10,9 @@ check on HTTPS requires a same-origin Referer on every admin form POST.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, Response, abort, current_app, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -30,8 +32,24 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers to every response, error pages and static files included."""
+    """Check form encodings; add the headers to every response, errors included."""
+    app.before_request(_require_utf8_forms)
     app.after_request(_secure_headers)
+
+
+def _require_utf8_forms() -> None:
+    """Refuse a form whose values are not UTF-8 once percent-decoded.
+
+    Werkzeug keeps an undecodable escape such as %FF as the literal text
+    "%FF", which would be stored as if the person had typed it.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    body = request.get_data(cache=True)  # Werkzeug parses the form from the cache
+    try:
+        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, "The form did not arrive as UTF-8 text. Please try again from the page.")
 
 
 def _secure_headers(response: Response) -> Response:

@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ..models import OrganisationType
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.countries import country_choices
-from ..validators import PlainText, WebsiteURL, clean_text
+from ..validators import NoFormulaPrefix, PlainText, SingleScriptWords, WebsiteURL, clean_text
 
 _TEXT = [clean_text]
 REQUIRED = "Please fill in this field."
@@ -44,7 +44,13 @@ class SignForm(FlaskForm):
     org_name = StringField(
         "Organisation name",
         filters=_TEXT,
-        validators=[DataRequired(REQUIRED), Length(max=200), PlainText()],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=200),
+            PlainText(),
+            SingleScriptWords(),
+            NoFormulaPrefix(),
+        ],
     )
     org_type = SelectField(
         "Type of organisation",
@@ -59,7 +65,9 @@ class SignForm(FlaskForm):
         invalid_choice_message="Please choose a country from the list.",
     )
     city = StringField(
-        "City", filters=_TEXT, validators=[Optional(), Length(max=100), PlainText()]
+        "City",
+        filters=_TEXT,
+        validators=[Optional(), Length(max=100), PlainText(), NoFormulaPrefix()],
     )
     website = StringField(
         "Website",
@@ -70,7 +78,7 @@ class SignForm(FlaskForm):
     contact_name = StringField(
         "Contact person's name",
         filters=_TEXT,
-        validators=[DataRequired(REQUIRED), Length(max=200), PlainText()],
+        validators=[DataRequired(REQUIRED), Length(max=200), PlainText(), NoFormulaPrefix()],
     )
     contact_email = EmailField(
         "Contact email",
@@ -80,7 +88,7 @@ class SignForm(FlaskForm):
     contact_role = StringField(
         "Contact's role in the organisation",
         filters=_TEXT,
-        validators=[Optional(), Length(max=100), PlainText()],
+        validators=[Optional(), Length(max=100), PlainText(), NoFormulaPrefix()],
     )
     comment = TextAreaField(
         "Public comment",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..services.addresses import EmailNotValidError, normalise_email
 from ..validators import PlainText, clean_text
 
 
@@ -16,6 +17,22 @@ class LoginForm(FlaskForm):
         "Email", filters=[clean_text], validators=[DataRequired(), Length(max=254), PlainText()]
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class PersonForm(FlaskForm):
+    """The email address a subject access or erasure request is about."""
+
+    email = EmailField(
+        "Email address",
+        filters=[clean_text],
+        validators=[DataRequired(), Length(max=254), PlainText()],
+    )
+
+    def validate_email(self, field: EmailField) -> None:
+        try:
+            field.data = normalise_email(field.data)
+        except EmailNotValidError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class ActionForm(FlaskForm):

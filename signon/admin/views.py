@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 from ..extensions import db, limiter, login_manager
 from ..models import Admin, OutboxState, Signature, SignatureState
 from ..ratelimits import login_email_key, setting
-from ..services import admins, outbox_admin, signing
+from ..services import admins, outbox_admin, signing, subject_access
 from . import bp
-from .forms import ActionForm, LoginForm, RejectForm
+from .forms import ActionForm, LoginForm, PersonForm, RejectForm
 
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please log in to see that page."
@@ -138,6 +138,48 @@ def retry_email(message_id: int) -> Response:
     else:
         flash("That email is not in the failed state; nothing changed.")
     return redirect(url_for(".outbox"))
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@login_required
+def people() -> str | tuple[str, int]:
+    """Find everything held about one email address (POST: no address in URLs or logs)."""
+    form = PersonForm()
+    if not form.is_submitted():
+        return render_template("admin/people.html", form=form, records=None)
+    if not form.validate():
+        return render_template("admin/people.html", form=form, records=None), 400
+    records = subject_access.records_for(form.email.data)
+    return render_template("admin/people.html", form=form, records=records)
+
+
+@bp.post("/people/export")
+@login_required
+def export_person() -> Response:
+    """Everything held about an address, as a JSON file for the person who asked."""
+    form = _valid_person_form()
+    records = subject_access.records_for(form.email.data)
+    subject_access.record_export(records, current_user)
+    response = jsonify(records.as_dict())
+    response.headers["Content-Disposition"] = 'attachment; filename="signon-personal-data.json"'
+    return response
+
+
+@bp.post("/people/erase")
+@login_required
+def erase_person() -> Response:
+    """Withdraw every signature of an address and erase its personal data."""
+    form = _valid_person_form()
+    count = subject_access.erase(form.email.data, current_user)
+    flash(f"Erased {count} signature(s) and the emails queued for that address.")
+    return redirect(url_for(".people"))
+
+
+def _valid_person_form() -> PersonForm:
+    form = PersonForm()
+    if not form.validate_on_submit():
+        abort(400, "; ".join(e for errors in form.errors.values() for e in errors))
+    return form
 
 
 def _signature_for(form: ActionForm | RejectForm, signature_id: int) -> Signature:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox, sign
 
 from signon.services import admins
+from signon.services import outbox as outbox_service
 
 CONTACT = {
     "contact_name": "Zarina Verysecret",
@@ -97,10 +98,16 @@ def test_contact_details_appear_on_no_public_page(app, client):
             assert secret.split()[-1] not in body, f"part of {secret!r} leaked on {url}"
 
 
-def test_no_log_line_carries_contact_details(app, client, caplog):
-    """Signing, confirming and verifying log nothing personal."""
+def test_no_log_line_carries_contact_details_or_the_ip(app, caplog):
+    """Signing, confirming, verifying, delivering and refusing log nothing personal."""
     caplog.set_level(logging.DEBUG)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
     _walk_the_journey(app, client)
+    with app.app_context():
+        outbox_service.deliver_due()  # the worker's log lines too
+    sign(client, "wsa-chechnya-2017", contact_email="not-an-email", consent=None)
     logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
-    for secret in CONTACT.values():
+    assert caplog.records, "the journey logs something (delivery at least)"
+    for secret in [*CONTACT.values(), "203.0.113.77"]:
         assert secret not in logged

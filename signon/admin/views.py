@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -15,6 +17,8 @@ from ..ratelimits import login_email_key, setting
 from ..services import admins, outbox_admin, signing, subject_access
 from . import bp
 from .forms import ActionForm, LoginForm, PersonForm, RejectForm
+
+F = TypeVar("F", bound=FlaskForm)
 
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please log in to see that page."
@@ -64,8 +68,7 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> Response:
     """Log out (a POST with CSRF, so no page can log an admin out)."""
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; please try again.")
+    _checked(ActionForm())
     logout_user()
     flash("You are logged out.")
     return redirect(url_for(".login"))
@@ -131,8 +134,7 @@ def outbox() -> str:
 @login_required
 def retry_email(message_id: int) -> Response:
     """Send a failed email again (after the cause was fixed)."""
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; please try again.")
+    _checked(ActionForm())
     if outbox_admin.retry(message_id, current_user):
         flash("The email is queued again; the mail worker will send it.")
     else:
@@ -157,7 +159,7 @@ def people() -> str | tuple[str, int]:
 @login_required
 def export_person() -> Response:
     """Everything held about an address, as a JSON file for the person who asked."""
-    form = _valid_person_form()
+    form = _checked(PersonForm())
     records = subject_access.records_for(form.email.data)
     subject_access.record_export(records, current_user)
     response = jsonify(records.as_dict())
@@ -169,22 +171,21 @@ def export_person() -> Response:
 @login_required
 def erase_person() -> Response:
     """Withdraw every signature of an address and erase its personal data."""
-    form = _valid_person_form()
+    form = _checked(PersonForm())
     count = subject_access.erase(form.email.data, current_user)
     flash(f"Erased {count} signature(s) and the emails queued for that address.")
     return redirect(url_for(".people"))
 
 
-def _valid_person_form() -> PersonForm:
-    form = PersonForm()
+def _checked(form: F) -> F:
+    """``form`` validated, its CSRF token included, or a 400 that says what is wrong."""
     if not form.validate_on_submit():
         abort(400, "; ".join(e for errors in form.errors.values() for e in errors))
     return form
 
 
-def _signature_for(form: ActionForm | RejectForm, signature_id: int) -> Signature:
-    if not form.validate_on_submit():
-        abort(400, "; ".join(e for errors in form.errors.values() for e in errors))
+def _signature_for(form: FlaskForm, signature_id: int) -> Signature:
+    _checked(form)
     signature = db.session.get(Signature, signature_id)
     if signature is None:
         abort(404, "There is no such signature.")

@@ -12,6 +12,7 @@ all of which a wrapping transaction would hide.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -23,11 +24,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from processes import Processes
+from sqlalchemy import create_engine, text, update
 
 from signon import create_app
+from signon.database import begin_write, utcnow
 from signon.extensions import db
-from signon.models import OutboxMessage, Signature, Statement, StatementState
+from signon.models import OutboxMessage, OutboxState, Signature, Statement, StatementState
 from signon.services import admins
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -213,6 +216,35 @@ def admin_client(app: Flask) -> FlaskClient:
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def make_due(app: Flask) -> None:
+    """Move every queued message's next attempt into the past."""
+    with app.app_context():
+        begin_write()
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == OutboxState.queued)
+            .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
+        )
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def processes(app_factory, tmp_path: Path) -> Iterator[Processes]:
+    """Start real processes (gunicorn, workers); all are stopped at teardown.
+
+    Depends on app_factory so that teardown stops them before the database
+    is reset.
+    """
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    started = Processes(logs)
+    try:
+        yield started
+    finally:
+        started.stop_all()
 
 
 def free_port() -> int:

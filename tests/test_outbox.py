@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import free_port, make_statement, outbox, sign
+from conftest import free_port, make_due, make_statement, outbox, sign
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -171,18 +171,6 @@ def deliver(app: Flask, limit: int | None = None) -> outbox_service.DeliveryRepo
     """One worker step, in a fresh app context."""
     with app.app_context():
         return outbox_service.deliver_due(limit)
-
-
-def make_due(app: Flask) -> None:
-    """Move every queued message's next attempt into the past."""
-    with app.app_context():
-        begin_write()
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.state == OutboxState.queued)
-            .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
-        )
-        db.session.commit()
 
 
 def only(app: Flask) -> OutboxMessage:
@@ -499,7 +487,7 @@ def test_claim_of_dead_worker_is_taken_over_after_lease(app_factory, smtp):
     sign_as(app, "first@example.org", "second@example.org")
 
     with app.app_context():
-        claimed = outbox_service.claim_due(10)  # ... and the worker is killed here
+        claimed = outbox_service.claim_due(10).ids  # ... and the worker is killed here
     assert len(claimed) == 2
     for row in outbox(app):
         assert row.state is OutboxState.sending
@@ -530,7 +518,7 @@ def test_zero_lease_reclaims_at_once(app_factory, smtp):
     app = smtp_app(app_factory, port, OUTBOX_LEASE_SECONDS=0)
     sign_as(app, CONTACT)
     with app.app_context():
-        assert len(outbox_service.claim_due(10)) == 1
+        assert len(outbox_service.claim_due(10).ids) == 1
 
     assert deliver(app).sent == 1
     assert server.recipients == [CONTACT]

@@ -45,6 +45,8 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[dt.datetime | None]
+    # Which worker's claim holds the row (a random token per batch).
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(32))
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]

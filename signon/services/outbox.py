@@ -18,6 +18,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,16 +105,26 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def claim_due(limit: int) -> list[int]:
-    """Atomically mark up to ``limit`` due messages as ``sending``; their ids.
+@dataclass(frozen=True)
+class Claim:
+    """A batch one worker holds: the token it claimed with, and the ids."""
+
+    token: str
+    ids: list[int]
+
+
+def claim_due(limit: int) -> Claim:
+    """Atomically mark up to ``limit`` due messages as ``sending`` for one worker.
 
     One ``UPDATE … RETURNING`` does the claim. On PostgreSQL its subquery
     locks rows with ``FOR UPDATE SKIP LOCKED``, so concurrent workers each
     get different rows without waiting on one another. SQLite ignores
     ``FOR UPDATE``; there the claim runs inside ``BEGIN IMMEDIATE``, which
     lets one writer in at a time, so two workers cannot claim the same row.
-    A ``sending`` row whose lease ran out belongs to a worker that died and
-    is claimed again.
+    A ``sending`` row whose lease ran out belongs to a worker that died (a
+    live one renews the lease of each message as it sends it) and is claimed
+    again; the claim token tells the old worker, should it come back, that
+    the row is no longer its own.
     """
     now = utcnow()
     lease = dt.timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
@@ -135,20 +146,17 @@ def claim_due(limit: int) -> list[int]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    token = uuid.uuid4().hex
     begin_write()
     ids = db.session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .values(state=OutboxState.sending, claimed_at=now)
+        .values(state=OutboxState.sending, claimed_at=now, claimed_by=token)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return sorted(ids)
-
-
-class _ConnectionLost(Exception):
-    """The SMTP server cannot take mail now: stop the batch, retry later."""
+    return Claim(token=token, ids=sorted(ids))
 
 
 # Errors of the server or of our settings, not of one message: retry later.
@@ -163,35 +171,63 @@ _CONNECTION_ERRORS = (
 )
 
 
-def deliver_due(limit: int | None = None) -> DeliveryReport:
-    """Claim due messages and send them over one SMTP connection."""
+def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -> DeliveryReport:
+    """Claim due messages and send them over one SMTP connection.
+
+    When ``stop`` is set the message in hand is finished and the rest of the
+    batch goes back to the queue at once, untried.
+    """
     report = DeliveryReport()
-    ids = claim_due(limit or current_app.config["OUTBOX_BATCH_SIZE"])
-    report.claimed = len(ids)
-    if not ids:
+    claim = claim_due(limit or current_app.config["OUTBOX_BATCH_SIZE"])
+    report.claimed = len(claim.ids)
+    if not claim.ids:
         return report
-    pending = list(ids)
+    pending = list(claim.ids)
     try:
         with _VerifiedConnection(current_app.extensions["mail"]) as connection:
-            while pending:
-                _send_one(connection, pending[0], report)
+            while pending and not (stop is not None and stop.is_set()):
+                _send_one(connection, pending[0], claim.token, report)
                 pending.pop(0)
     except _CONNECTION_ERRORS as exc:
         # Nothing in the batch can go now: every message left counts an
         # attempt and backs off, so a dead server is not hammered.
         error = _describe(exc)
         report.errors.append(error)
-        gave_up = _record_failure(pending, error, permanent=False)
+        gave_up = _record_failure(pending, claim.token, error, permanent=False)
         report.failed += gave_up
         report.retrying += len(pending) - gave_up
         log.warning("SMTP unavailable (%s); %d message(s) wait", error, len(pending))
+        pending = []
+    _release(pending, claim.token)
     return report
 
 
-def _send_one(connection: Connection, message_id: int, report: DeliveryReport) -> None:
-    row = db.session.get(OutboxMessage, message_id)
-    if row is None or row.state is not OutboxState.sending:
-        return  # erased meanwhile (a withdrawal deletes its messages)
+def _take_up(message_id: int, token: str) -> OutboxMessage | None:
+    """The claimed message, its lease renewed just before sending; None if lost.
+
+    Renewing per message means the lease only has to outlast one SMTP
+    conversation, however long the batch takes. None means another worker
+    took the row over, or a withdrawal deleted it.
+    """
+    begin_write()
+    renewed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state == OutboxState.sending,
+            OutboxMessage.claimed_by == token,
+        )
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(OutboxMessage, message_id) if renewed else None
+
+
+def _send_one(connection: Connection, message_id: int, token: str, report: DeliveryReport) -> None:
+    row = _take_up(message_id, token)
+    if row is None:
+        return
     try:
         connection.send(_to_message(row))
     except (
@@ -203,7 +239,7 @@ def _send_one(connection: Connection, message_id: int, report: DeliveryReport) -
         permanent = _is_permanent(exc)
         error = _describe(exc)
         report.errors.append(error)
-        if _record_failure([message_id], error, permanent=permanent):
+        if _record_failure([message_id], token, error, permanent=permanent):
             report.failed += 1
         else:
             report.retrying += 1
@@ -211,8 +247,8 @@ def _send_one(connection: Connection, message_id: int, report: DeliveryReport) -
     begin_write()
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(state=OutboxState.sent, sent_at=utcnow(), claimed_at=None)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
+        .values(state=OutboxState.sent, sent_at=utcnow(), claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -254,17 +290,25 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__} {code}" if code else type(exc).__name__
 
 
-def _record_failure(message_ids: list[int], error: str, *, permanent: bool) -> int:
-    """Schedule retries with backoff, or give up; the number given up."""
+def _record_failure(message_ids: list[int], token: str, error: str, *, permanent: bool) -> int:
+    """Schedule retries with backoff, or give up; the number given up.
+
+    Only rows this worker still holds are touched.
+    """
     config = current_app.config
     gave_up = 0
     begin_write()
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))).all()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == token
+        )
+    ).all()
     now = utcnow()
     for row in rows:
         row.attempts += 1
         row.last_error = error[:500]
         row.claimed_at = None
+        row.claimed_by = None
         if permanent or row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
             row.state = OutboxState.failed
             row.failed_at = now
@@ -281,6 +325,20 @@ def _record_failure(message_ids: list[int], error: str, *, permanent: bool) -> i
     return gave_up
 
 
+def _release(message_ids: list[int], token: str) -> None:
+    """Hand untried messages back to the queue, due at once, no attempt counted."""
+    if not message_ids:
+        return
+    begin_write()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == token)
+        .values(state=OutboxState.queued, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
 def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryReport:
     """Deliver due messages until ``stop`` is set.
 
@@ -289,7 +347,7 @@ def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryR
     """
     total = DeliveryReport()
     while not stop.is_set():
-        report = deliver_due()
+        report = deliver_due(stop=stop)
         total.claimed += report.claimed
         total.sent += report.sent
         total.retrying += report.retrying

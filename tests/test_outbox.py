@@ -641,3 +641,13 @@ def test_cli_work_once_under_testing_defaults(app, client):
 
     assert result.exit_code == 0, result.output
     assert "Sent 1, retrying 0, failed 0." in result.output
+
+
+def test_once_with_no_backoff_does_not_burn_every_attempt(app_factory):
+    """SMTP down and OUTBOX_BACKOFF_SECONDS=0: one --once run costs each message one attempt."""
+    app = smtp_app(app_factory, free_port(), OUTBOX_BACKOFF_SECONDS=0)
+    sign_as(app, CONTACT)
+    with app.app_context():
+        report = outbox_service.work(once=True, stop=threading.Event(), poll_seconds=0)
+    assert report.retrying == 1 and report.failed == 0
+    assert only(app).attempts == 1 and only(app).state is OutboxState.queued

@@ -343,7 +343,9 @@ def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryR
     """Deliver due messages until ``stop`` is set.
 
     With ``once``, return as soon as nothing is due: messages waiting for a
-    later retry stay queued for the next run.
+    later retry stay queued for the next run. A batch that met trouble is
+    not followed at once by another (even with no backoff configured), so
+    a failing server is retried at the poll interval, not in a tight loop.
     """
     total = DeliveryReport()
     while not stop.is_set():
@@ -354,7 +356,7 @@ def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryR
         total.failed += report.failed
         total.errors += report.errors
         db.session.remove()  # a fresh session per batch: nothing stale kept
-        if report.claimed:
+        if report.claimed and not report.errors:
             continue
         if once:
             break

@@ -9,6 +9,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter, login_manager
@@ -80,6 +81,7 @@ def queue() -> str:
     """Confirmed signatures waiting for a decision, oldest first."""
     waiting = db.session.scalars(
         select(Signature)
+        .options(joinedload(Signature.statement))  # one query, not one per row
         .where(Signature.state == SignatureState.confirmed)
         .order_by(Signature.confirmed_at, Signature.id)
     ).all()

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, utcnow
 from ..extensions import db
@@ -53,7 +54,10 @@ def records_for(email: str) -> SubjectRecords:
     canonical = canonical_email(email, current_app.config["CANONICAL_EMAIL_DOMAINS"])
     signatures = list(
         db.session.scalars(
-            select(Signature).where(Signature.email_canonical == canonical).order_by(Signature.id)
+            select(Signature)
+            .options(joinedload(Signature.statement))
+            .where(Signature.email_canonical == canonical)
+            .order_by(Signature.id)
         )
     )
     ids = [s.id for s in signatures]

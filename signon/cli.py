@@ -69,6 +69,10 @@ def work(once: bool) -> None:
             signal.signal(sig, lambda *_: stop.set())
     report = outbox.work(once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"])
     click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
+    if report.database_errors:
+        raise click.ClickException(
+            "The database could not be reached; nothing was lost, queued mail waits."
+        )
 
 
 @demo_cli.command("load")

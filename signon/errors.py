@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -40,14 +41,18 @@ def _render(code: int, message: str, title: str) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, message=message, title=title), code
 
 
-def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+def _http_error(
+    error: HTTPException,
+) -> tuple[str, int, list[tuple[str, str]]] | HTTPException:
     code = error.code or 500
     if code < 400:  # redirects raised as exceptions (routing) pass through
         return error
     described = error.description != type(error).description
     message = error.description if described and error.description else MESSAGES.get(code, "")
-    response = _render(code, message or MESSAGES[400], error.name)
-    return response
+    page, status = _render(code, message or MESSAGES[400], error.name)
+    # Keep what the error says in headers (Allow on a 405), not its body type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return page, status, headers
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -62,5 +67,12 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
 def _unexpected(error: Exception) -> tuple[str, int]:
     # Roll back so that nothing half-done is committed by a later request.
     db.session.rollback()
-    log.exception("unhandled error")
+    log.error(
+        "unhandled %s in %s\n%s",
+        type(error).__name__,
+        request.endpoint,
+        # The stack, without the message: messages quote the data they choked
+        # on (PostgreSQL: 'Key (email_canonical)=(...) already exists').
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
     return _render(500, MESSAGES[500], InternalServerError().name)

@@ -3,7 +3,7 @@
 SQLite (the default): the schema is built once by the migrations into a
 template file, and each test gets its own copy.
 
-PostgreSQL (when DATABASE_URL is set): the schema is built once by the
+PostgreSQL (when SIGNON_TEST_DATABASE_URL is set): the schema is built once by the
 migrations, and every table is truncated after each test. Not a rolled-back
 savepoint per test: the code under test commits, opens BEGIN IMMEDIATE-style
 write transactions and, in worker tests, uses several connections at once,
@@ -33,7 +33,11 @@ from signon.extensions import db
 from signon.models import OutboxMessage, OutboxState, Signature, Statement, StatementState
 from signon.services import admins
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# A variable of its own, never DATABASE_URL: the suite drops and rebuilds the
+# schema of the database it is given, and DATABASE_URL is what operators set
+# for the real one. For the same reason the app under test never sees it.
+DATABASE_URL = os.environ.get("SIGNON_TEST_DATABASE_URL", "")
+os.environ.pop("DATABASE_URL", None)
 ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql"))
 TABLES = ("audit_event", "outbox_message", "signature", "statement", "admin")
 

@@ -111,3 +111,20 @@ def test_no_log_line_carries_contact_details_or_the_ip(app, caplog):
     assert caplog.records, "the journey logs something (delivery at least)"
     for secret in [*CONTACT.values(), "203.0.113.77"]:
         assert secret not in logged
+
+
+def test_an_unexpected_error_is_logged_without_its_message(app, caplog):
+    """A 500 logs the exception's class and stack, never its message (it may quote data)."""
+
+    address = CONTACT["contact_email"]
+
+    def boom() -> str:
+        raise RuntimeError(f"Key (email_canonical)=({address}) already exists")
+
+    app.add_url_rule("/test-boom", "test_boom", boom)
+    caplog.set_level(logging.DEBUG)
+    response = app.test_client().get("/test-boom")
+    assert response.status_code == 500
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged and "boom" in logged
+    assert address not in logged

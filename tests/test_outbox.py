@@ -651,3 +651,21 @@ def test_once_with_no_backoff_does_not_burn_every_attempt(app_factory):
         report = outbox_service.work(once=True, stop=threading.Event(), poll_seconds=0)
     assert report.retrying == 1 and report.failed == 0
     assert only(app).attempts == 1 and only(app).state is OutboxState.queued
+
+
+def test_worker_survives_an_unreachable_database(tmp_path):
+    """A database error is logged by class, the worker does not crash, --once exits 1."""
+    from signon import create_app
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/signon.sqlite",
+        }
+    )
+    with app.app_context():
+        report = outbox_service.work(once=True, stop=threading.Event(), poll_seconds=0)
+        assert report.database_errors == 1 and report.sent == 0
+    result = app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
+    assert result.exit_code == 1
+    assert "database could not be reached" in result.output

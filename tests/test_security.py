@@ -139,3 +139,11 @@ def test_tokens_are_bound_to_their_purpose(app, client, statement):
     withdraw_token = link_in(message, "withdraw").rsplit("/", 1)[1]
     with app.app_context(), pytest.raises(tokens.TokenInvalid):
         tokens.signature_id_from_token(withdraw_token, tokens.CONFIRM)
+
+
+def test_wrong_method_names_the_allowed_ones(client, statement):
+    """A 405 keeps its Allow header and explains itself."""
+    response = client.get(f"/s/{statement}/sign")
+    assert response.status_code == 405
+    assert response.headers["Allow"].split(", ")[0] == "POST"
+    assert "cannot be used that way" in response.get_data(as_text=True)

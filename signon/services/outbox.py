@@ -25,6 +25,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import begin_write, utcnow
 from ..extensions import db
@@ -102,6 +103,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    database_errors: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -346,16 +348,25 @@ def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryR
     later retry stay queued for the next run. A batch that met trouble is
     not followed at once by another (even with no backoff configured), so
     a failing server is retried at the poll interval, not in a tight loop.
+    A database error is logged and waited out the same way (``once`` gives
+    up instead); rows it left claimed are taken up again after the lease.
     """
     total = DeliveryReport()
     while not stop.is_set():
-        report = deliver_due(stop=stop)
+        try:
+            report = deliver_due(stop=stop)
+        except SQLAlchemyError as exc:
+            # The class only: database messages can quote the row's data.
+            log.error("database error while delivering: %s", type(exc).__name__)
+            report = DeliveryReport(errors=[type(exc).__name__])
+            total.database_errors += 1
+        finally:
+            db.session.remove()  # a fresh session per batch: nothing stale kept
         total.claimed += report.claimed
         total.sent += report.sent
         total.retrying += report.retrying
         total.failed += report.failed
         total.errors += report.errors
-        db.session.remove()  # a fresh session per batch: nothing stale kept
         if report.claimed and not report.errors:
             continue
         if once:

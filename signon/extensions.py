@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .services.privacy import ip_hash
+from .services.privacy import network_hash
 
 
 class Base(DeclarativeBase):
@@ -58,7 +58,7 @@ def network_key() -> str:
     ``remote_addr`` is the real client once ProxyFix trusted exactly the
     configured number of proxies, so a forged X-Forwarded-For changes nothing.
     """
-    return "net:" + (ip_hash(request.remote_addr) or "unknown")[:32]
+    return "net:" + (network_hash(request.remote_addr) or "unknown")[:32]
 
 
 limiter = Limiter(key_func=network_key)

@@ -8,20 +8,17 @@ when several processes share limits) never holds a raw IP or address.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 
 from flask import current_app, render_template, request
 from flask_limiter import RateLimitExceeded
 
 from .extensions import limiter
 from .services.addresses import EmailNotValidError, canonical_email
+from .services.privacy import keyed_hash
 
 
 def _hashed(value: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, b"signon.ratelimit:" + value.encode(), hashlib.sha256)
-    return "addr:" + digest.hexdigest()[:32]
+    return "addr:" + keyed_hash("ratelimit-address", value)[:32]
 
 
 def contact_email_key() -> str:

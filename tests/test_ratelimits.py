@@ -150,3 +150,18 @@ def test_limits_are_shared_between_processes_through_redis(app_factory):
     assert keys, "the counters live in Redis"
     for key in keys:
         assert b"127.0.0.1" not in key and b"@" not in key, "only hashed keys in Redis"
+
+
+def test_fresh_ipv6_addresses_in_one_network_share_a_limit(app_factory):
+    """Addresses of one IPv6 /64 count as one network; another /64 does not."""
+    app = _limited_app(app_factory, RATELIMIT_SIGN="2 per minute")
+    statuses = []
+    for n, address in enumerate(
+        ["2001:db8:1:2::1", "2001:db8:1:2::ffff", "2001:db8:1:2:aaaa::9", "2001:db8:9:9::1"]
+    ):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        statuses.append(
+            sign(client, "test-statement", contact_email=f"v6-{n}@example.org").status_code
+        )
+    assert statuses == [303, 303, 429, 303]

@@ -8,7 +8,7 @@ import pytest
 from conftest import link_in, make_statement, outbox, sign, signatures
 
 from signon.services import tokens
-from signon.services.privacy import ip_hash
+from signon.services.privacy import network_hash
 
 CACHEABLE = {"public.index", "public.statement", "public.privacy"}
 
@@ -108,7 +108,7 @@ def test_spoofed_forwarded_for_is_ignored_without_trusted_proxies(client, app, s
     """With no trusted proxy, X-Forwarded-For is just a header: the peer address counts."""
     sign(client, statement, headers={"X-Forwarded-For": "203.0.113.9"})
     with app.app_context():
-        assert signatures(app)[0].ip_hash == ip_hash("127.0.0.1")
+        assert signatures(app)[0].ip_hash == network_hash("127.0.0.1")
 
 
 def test_one_trusted_proxy_takes_only_the_address_it_saw(app_factory):
@@ -120,8 +120,8 @@ def test_one_trusted_proxy_takes_only_the_address_it_saw(app_factory):
     # The client forged the first entry; our proxy appended the address it saw.
     sign(client, "test-statement", headers={"X-Forwarded-For": "198.51.100.1, 192.0.2.7"})
     with app.app_context():
-        assert signatures(app)[0].ip_hash == ip_hash("192.0.2.7")
-        assert signatures(app)[0].ip_hash != ip_hash("198.51.100.1")
+        assert signatures(app)[0].ip_hash == network_hash("192.0.2.7")
+        assert signatures(app)[0].ip_hash != network_hash("198.51.100.1")
 
 
 def test_no_raw_ip_is_stored(client, app, statement):
@@ -145,5 +145,5 @@ def test_wrong_method_names_the_allowed_ones(client, statement):
     """A 405 keeps its Allow header and explains itself."""
     response = client.get(f"/s/{statement}/sign")
     assert response.status_code == 405
-    assert response.headers["Allow"].split(", ")[0] == "POST"
+    assert "POST" in response.headers["Allow"].split(", ")
     assert "cannot be used that way" in response.get_data(as_text=True)

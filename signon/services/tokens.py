@@ -8,7 +8,6 @@ link to it stops working, so a used link cannot bring back what was erased.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..models import Signature
+from .privacy import keyed_hash
 
 CONFIRM = "confirm"
 WITHDRAW = "withdraw"
@@ -45,11 +45,7 @@ def _fingerprint(signature: Signature) -> str:
     # Keyed: the payload of a token is readable (base64), and a plain hash of
     # the address would let whoever sees a link (in a log, in a browser's
     # history) test guessed addresses against it.
-    key = hmac.new(
-        current_app.config["SECRET_KEY"].encode(), b"signon.token-fingerprint", hashlib.sha256
-    ).digest()
-    material = f"{signature.id}:{signature.email_canonical}".encode()
-    return hmac.new(key, material, hashlib.sha256).hexdigest()[:16]
+    return keyed_hash("token-fingerprint", f"{signature.id}:{signature.email_canonical}")[:16]
 
 
 def make_token(signature: Signature, purpose: str) -> str:

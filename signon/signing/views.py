@@ -12,7 +12,7 @@ from ..models import OrganisationType, Signature, SignatureState
 from ..public.pages import get_statement, render_statement
 from ..ratelimits import contact_email_key, setting
 from ..services import signing, tokens
-from ..services.privacy import ip_hash
+from ..services.privacy import network_hash
 from . import bp
 from .forms import SignForm
 
@@ -72,7 +72,7 @@ def sign(slug: str) -> Response | tuple[str, int]:
                 comment=form.comment.data or "",
                 show_name=form.listing.data == "listed",
             ),
-            ip_hash=ip_hash(request.remote_addr),
+            ip_hash=network_hash(request.remote_addr),
         )
     return redirect(url_for(".signed", slug=slug), code=303)
 

@@ -10,7 +10,7 @@ from conftest import link_in, make_statement, outbox, sign, signatures
 from signon.services import tokens
 from signon.services.privacy import network_hash
 
-CACHEABLE = {"public.index", "public.statement", "public.privacy"}
+CACHEABLE = {"public.index", "public.statement", "public.signatories", "public.privacy"}
 
 
 def _url_for_rule(rule, token: str) -> str:

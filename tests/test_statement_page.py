@@ -131,3 +131,28 @@ def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_long_lists_continue_on_the_signatories_pages(client, app):
+    """Past the statement page's share, every named signatory is a page away."""
+    from signon.public.views import SIGNATORIES_PER_PAGE
+
+    with app.app_context():
+        statement = make_statement()
+        total = SIGNATORIES_PER_PAGE + 5
+        for n in range(total):
+            _verified(statement.id, f"Org {n:03d}", "DE")
+        _verified(statement.id, "Hidden Org", "FR", show_name=False)
+        db.session.commit()
+    html = client.get("/s/test-statement").get_data(as_text=True)
+    assert f"See all {total} named signatories" in html
+    assert "Org 000" in html and f"Org {total - 1:03d}" not in html
+    first = client.get("/s/test-statement/signatories").get_data(as_text=True)
+    assert "page 1 of 2" in first and 'rel="next"' in first
+    second = client.get("/s/test-statement/signatories?page=2")
+    html2 = second.get_data(as_text=True)
+    assert second.status_code == 200 and second.cache_control.public
+    assert f"Org {total - 1:03d}" in html2 and "Hidden Org" not in html2
+    assert "asked not to be named" in html2
+    assert client.get("/s/test-statement/signatories?page=3").status_code == 404
+    assert client.get("/s/test-statement/signatories?page=x").status_code == 200

@@ -14,7 +14,8 @@ from ..services.markdown import render_markdown
 # they carry a spike; browsers revalidate every time (a cheap 304 by ETag), so
 # a signatory who was just listed sees it at once.
 SHARED_CACHE_MAX_AGE = 60
-LISTED_ON_STATEMENT_PAGE = 500
+# Named signatories shown on the statement page; the rest are a link away.
+LISTED_ON_STATEMENT_PAGE = 100
 
 
 def get_statement(slug: str) -> Statement:

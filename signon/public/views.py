@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
@@ -11,6 +11,8 @@ from ..services import statements
 from ..signing.forms import SignForm
 from . import bp
 from .pages import SHARED_CACHE_MAX_AGE, get_statement, render_statement
+
+SIGNATORIES_PER_PAGE = 100
 
 
 def cacheable(response: Response) -> Response:
@@ -37,6 +39,32 @@ def statement(slug: str) -> Response:
     found = get_statement(slug)
     form = SignForm(formdata=None) if found.is_open else None
     return cacheable(make_response(render_statement(found, form)))
+
+
+@bp.get("/s/<slug:slug>/signatories")
+def signatories(slug: str) -> Response:
+    """Every named, verified signatory, a page at a time."""
+    found = get_statement(slug)
+    tally = statements.tally(found)
+    pages = max(1, -(-(tally.organisations - tally.unnamed) // SIGNATORIES_PER_PAGE))
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= pages:
+        abort(404, "There is no such page of signatories.")
+    listed = statements.listed_signatures(
+        found, SIGNATORIES_PER_PAGE, (page - 1) * SIGNATORIES_PER_PAGE
+    )
+    return cacheable(
+        make_response(
+            render_template(
+                "public/signatories.html",
+                statement=found,
+                tally=tally,
+                signatures=listed,
+                page=page,
+                pages=pages,
+            )
+        )
+    )
 
 
 @bp.get("/privacy")

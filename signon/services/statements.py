@@ -108,7 +108,9 @@ def tally(statement: Statement) -> Tally:
     return Tally(organisations=row[0], countries=row[1], unnamed=row[2])
 
 
-def listed_signatures(statement: Statement, limit: int | None = None) -> list[Signature]:
+def listed_signatures(
+    statement: Statement, limit: int | None = None, offset: int = 0
+) -> list[Signature]:
     """Verified signatures that may be named, by organisation name."""
     query = (
         select(Signature)
@@ -120,7 +122,7 @@ def listed_signatures(statement: Statement, limit: int | None = None) -> list[Si
         .order_by(func.lower(Signature.org_name), Signature.id)
     )
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     return list(db.session.scalars(query))
 
 

@@ -185,3 +185,28 @@ def test_retry_needs_a_failed_message_and_the_csrf_token(admin_client, client, a
     _fail_all_email(app)
     assert admin_client.post("/admin/outbox/1/retry").status_code == 400
     assert outbox(app)[0].state.value == "failed"
+
+
+def test_comments_are_published_only_when_an_admin_says_so(admin_client, client, app, statement):
+    """A comment shows on the public list after approval, and can be hidden again."""
+    row = _confirmed(client, app, statement, comment="Borders are for crossing.")
+    _post(admin_client, f"/admin/signatures/{row.id}/verify")
+    public = f"/s/{statement}"
+    assert "Borders are for crossing." not in client.get(public).get_data(as_text=True)
+    _post(admin_client, f"/admin/signatures/{row.id}/comment", approved="1")
+    assert "Borders are for crossing." in client.get(public).get_data(as_text=True)
+    _post(admin_client, f"/admin/signatures/{row.id}/comment", approved="0")
+    assert "Borders are for crossing." not in client.get(public).get_data(as_text=True)
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEvent.action)).all()
+    assert actions == ["verify", "approve-comment", "hide-comment"]
+    bad = _post(admin_client, f"/admin/signatures/{row.id}/comment", approved="maybe")
+    assert bad.status_code == 400
+
+
+def test_queue_flags_many_signatures_from_one_network(admin_client, client, app, statement):
+    """Three signatures from one network in a day are pointed out to the admin."""
+    for n in range(3):
+        _confirmed(client, app, statement, contact_email=f"n{n}@example.org")
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    assert "3 signatures from this network in 24 hours" in html

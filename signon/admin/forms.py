@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import EmailField, HiddenField, PasswordField, StringField, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..validators import PlainText, clean_text
@@ -37,6 +37,12 @@ class PersonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token to check."""
+
+
+class CommentForm(FlaskForm):
+    """Publish ("1") or hide ("0") a public comment."""
+
+    approved = HiddenField(validators=[AnyOf(["0", "1"])])
 
 
 class RejectForm(FlaskForm):

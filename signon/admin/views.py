@@ -15,9 +15,9 @@ from werkzeug.wrappers import Response
 from ..extensions import db, limiter, login_manager
 from ..models import Admin, OutboxState, Signature, SignatureState
 from ..ratelimits import login_email_key, setting
-from ..services import admins, outbox_admin, signing, subject_access
+from ..services import admins, outbox_admin, signals, signing, subject_access
 from . import bp
-from .forms import ActionForm, LoginForm, PersonForm, RejectForm
+from .forms import ActionForm, CommentForm, LoginForm, PersonForm, RejectForm
 
 F = TypeVar("F", bound=FlaskForm)
 
@@ -89,6 +89,7 @@ def queue() -> str:
         "admin/queue.html",
         signatures=waiting,
         failed_emails=outbox_admin.state_counts()[OutboxState.failed],
+        per_network=signals.signatures_per_network(s.ip_hash for s in waiting),
         action_form=ActionForm(),
         reject_form=RejectForm(),
     )
@@ -117,6 +118,18 @@ def reject(signature_id: int) -> Response:
         flash(f"Signature #{signature_id} rejected.")
     else:
         flash("That signature was no longer waiting; nothing changed.")
+    return redirect(url_for(".queue"))
+
+
+@bp.post("/signatures/<id:signature_id>/comment")
+@login_required
+def comment(signature_id: int) -> Response:
+    """Publish or hide a signature's public comment."""
+    form = CommentForm()
+    signature = _signature_for(form, signature_id)
+    approved = form.approved.data == "1"
+    if signing.approve_comment(signature, current_user, approved):
+        flash(f"Comment of signature #{signature_id} {'published' if approved else 'hidden'}.")
     return redirect(url_for(".queue"))
 
 

@@ -199,6 +199,18 @@ def reject(signature: Signature, admin: Admin, reason: str = "") -> bool:
     return changed
 
 
+def approve_comment(signature: Signature, admin: Admin, approved: bool) -> bool:
+    """Publish (or hide again) a signature's public comment."""
+    begin_write()
+    _lock(signature)
+    changed = bool(signature.comment) and signature.comment_approved is not approved
+    if changed:
+        signature.comment_approved = approved
+        _audit(admin, "approve-comment" if approved else "hide-comment", signature)
+    db.session.commit()
+    return changed
+
+
 def withdraw(signature: Signature, admin: Admin | None = None) -> bool:
     """Take the signature off every list and erase its personal data.
 

@@ -90,7 +90,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # admin tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 64 * 1024  # no form of ours comes close
 
 
@@ -120,8 +119,6 @@ class ProductionConfig(Config):
 
     BASE_URL = ""
     SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
-    PREFERRED_URL_SCHEME = "https"
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,12 +8,10 @@ from urllib.parse import urlsplit
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter, login_manager
-from ..models import Admin, OutboxState, Signature, SignatureState
+from ..models import Admin, OutboxState, Signature
 from ..ratelimits import login_email_key, setting
 from ..services import admins, outbox_admin, signals, signing, subject_access
 from . import bp
@@ -79,12 +77,7 @@ def logout() -> Response:
 @login_required
 def queue() -> str:
     """Confirmed signatures waiting for a decision, oldest first."""
-    waiting = db.session.scalars(
-        select(Signature)
-        .options(joinedload(Signature.statement))  # one query, not one per row
-        .where(Signature.state == SignatureState.confirmed)
-        .order_by(Signature.confirmed_at, Signature.id)
-    ).all()
+    waiting = signing.awaiting_verification()
     return render_template(
         "admin/queue.html",
         signatures=waiting,

@@ -11,7 +11,12 @@ from .urls import public_url
 
 def confirmation_email(signature: Signature) -> OutboxMessage:
     """Ask the contact to confirm the signature; offers the withdraw link too."""
-    return _signature_email("confirm", signature)
+    return _signature_email(
+        "confirm",
+        signature,
+        confirm_url=_link("signing.confirm", signature, tokens.CONFIRM),
+        confirm_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 86400,
+    )
 
 
 def verified_email(signature: Signature) -> OutboxMessage:
@@ -19,7 +24,8 @@ def verified_email(signature: Signature) -> OutboxMessage:
     return _signature_email("verified", signature)
 
 
-def _signature_email(kind: str, signature: Signature) -> OutboxMessage:
+def _signature_email(kind: str, signature: Signature, **context: object) -> OutboxMessage:
+    """Every signature email names the statement and carries the withdraw link."""
     assert signature.contact_email is not None, "no email for an erased signature"
     statement = signature.statement
     return outbox.enqueue(
@@ -31,11 +37,10 @@ def _signature_email(kind: str, signature: Signature) -> OutboxMessage:
         org_name=signature.org_name,
         show_name=signature.show_name,
         statement_url=public_url("public.statement", slug=statement.slug),
-        confirm_url=public_url(
-            "signing.confirm", token=tokens.make_token(signature, tokens.CONFIRM)
-        ),
-        withdraw_url=public_url(
-            "signing.withdraw", token=tokens.make_token(signature, tokens.WITHDRAW)
-        ),
-        confirm_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 86400,
+        withdraw_url=_link("signing.withdraw", signature, tokens.WITHDRAW),
+        **context,
     )
+
+
+def _link(endpoint: str, signature: Signature, purpose: str) -> str:
+    return public_url(endpoint, token=tokens.make_token(signature, purpose))

@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
-import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, render_template
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import Connection
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import begin_write, utcnow
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Signature
+from . import smtp
 
 log = logging.getLogger(__name__)
 
@@ -56,43 +55,6 @@ def enqueue(
     )
     db.session.add(message)
     return message
-
-
-class _VerifiedConnection(Connection):
-    """Flask-Mail's SMTP connection, with a timeout and certificate checks.
-
-    Flask-Mail 0.10 opens SMTP without a timeout (a server that stops
-    answering would hang the worker for ever) and calls ``starttls()``
-    without an SSL context, which skips certificate verification.
-    """
-
-    def configure_host(self) -> smtplib.SMTP:
-        mail = self.mail
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        context = ssl.create_default_context()
-        host: smtplib.SMTP
-        if mail.use_ssl:
-            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout, context=context)
-        else:
-            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
-        try:
-            if mail.use_tls:
-                host.starttls(context=context)
-            if mail.username and mail.password:
-                host.login(mail.username, mail.password)
-        except BaseException:
-            host.close()
-            raise
-        return host
-
-    def __exit__(self, *exc_info: object) -> None:
-        # After a failure the server may be gone; QUIT would raise again and
-        # hide the error that matters.
-        if self.host is not None:
-            try:
-                self.host.quit()
-            except (smtplib.SMTPException, OSError):
-                self.host.close()
 
 
 @dataclass
@@ -161,18 +123,6 @@ def claim_due(limit: int) -> Claim:
     return Claim(token=token, ids=sorted(ids))
 
 
-# Errors of the server or of our settings, not of one message: retry later.
-_CONNECTION_ERRORS = (
-    OSError,  # refused, unreachable, timed out, TLS failures
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPHeloError,
-    smtplib.SMTPAuthenticationError,
-    smtplib.SMTPSenderRefused,
-    smtplib.SMTPNotSupportedError,
-)
-
-
 def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -> DeliveryReport:
     """Claim due messages and send them over one SMTP connection.
 
@@ -186,14 +136,14 @@ def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -
         return report
     pending = list(claim.ids)
     try:
-        with _VerifiedConnection(current_app.extensions["mail"]) as connection:
+        with smtp.connect() as connection:
             while pending and not (stop is not None and stop.is_set()):
                 _send_one(connection, pending[0], claim.token, report)
                 pending.pop(0)
-    except _CONNECTION_ERRORS as exc:
+    except smtp.CONNECTION_ERRORS as exc:
         # Nothing in the batch can go now: every message left counts an
         # attempt and backs off, so a dead server is not hammered.
-        error = _describe(exc)
+        error = smtp.describe(exc)
         report.errors.append(error)
         gave_up = _record_failure(pending, claim.token, error, permanent=False)
         report.failed += gave_up
@@ -231,15 +181,10 @@ def _send_one(connection: Connection, message_id: int, token: str, report: Deliv
     if row is None:
         return
     try:
-        connection.send(_to_message(row))
-    except (
-        smtplib.SMTPRecipientsRefused,
-        smtplib.SMTPDataError,
-        BadHeaderError,
-        ValueError,  # incl. UnicodeError: an address or header SMTP cannot carry
-    ) as exc:
-        permanent = _is_permanent(exc)
-        error = _describe(exc)
+        connection.send(smtp.to_message(row))
+    except smtp.MESSAGE_ERRORS as exc:
+        permanent = smtp.is_permanent(exc)
+        error = smtp.describe(exc)
         report.errors.append(error)
         if _record_failure([message_id], token, error, permanent=permanent):
             report.failed += 1
@@ -256,40 +201,6 @@ def _send_one(connection: Connection, message_id: int, token: str, report: Deliv
     db.session.commit()
     report.sent += 1
     log.info("sent outbox message %d (%s)", message_id, row.kind)
-
-
-def _to_message(row: OutboxMessage) -> Message:
-    config = current_app.config
-    message = Message(
-        subject=row.subject,
-        recipients=[row.recipient],
-        body=row.body_text,
-        html=row.body_html,
-        sender=config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"Auto-Submitted": "auto-generated"},
-    )
-    # Stable across retries, so a receiving system can drop a duplicate.
-    domain = config["BASE_URL"].split("//")[-1].split("/")[0].split(":")[0] or "signon"
-    message.msgId = f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S}@{domain}>"
-    return message
-
-
-def _is_permanent(exc: Exception) -> bool:
-    # A message that cannot even be written out will never go: failing it at
-    # once keeps one bad row from blocking the queue behind it.
-    if isinstance(exc, (BadHeaderError, ValueError)):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return getattr(exc, "smtp_code", 0) >= 500
-
-
-def _describe(exc: BaseException) -> str:
-    # The class and SMTP code only: server messages often quote the address.
-    code = getattr(exc, "smtp_code", None)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code = ",".join(str(c) for c, _ in exc.recipients.values())
-    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
 
 
 def _record_failure(message_ids: list[int], token: str, error: str, *, permanent: bool) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, utcnow
 from ..extensions import db
@@ -135,6 +136,18 @@ def _resend(signature: Signature) -> Submission:
     return Submission.resent
 
 
+def awaiting_verification() -> list[Signature]:
+    """Confirmed signatures waiting for an admin, oldest confirmation first."""
+    return list(
+        db.session.scalars(
+            select(Signature)
+            .options(joinedload(Signature.statement))  # one query, not one per row
+            .where(Signature.state == SignatureState.confirmed)
+            .order_by(Signature.confirmed_at, Signature.id)
+        )
+    )
+
+
 def signature_for_token(token: str, purpose: str) -> Signature:
     """The signature a confirm or withdraw link is for.
 
@@ -227,12 +240,13 @@ def withdraw(signature: Signature, admin: Admin | None = None) -> bool:
     return changed
 
 
-def _audit(admin: Admin | None, action: str, signature: Signature, detail: str = "") -> None:
+def _audit(admin: Admin | None, action: str, signature: Signature) -> None:
+    # No detail: whatever an admin might write there (a reason) could name
+    # someone, and the audit log is not erased with the signature.
     db.session.add(
         AuditEvent(
             admin_id=admin.id if admin is not None else None,
             action=action,
             signature_id=signature.id,
-            detail=detail[:500],
         )
     )

@@ -101,7 +101,6 @@ def confirm(token: str) -> Response | str | tuple[str, int]:
         signature=signature,
         statement=signature.statement,
         pending=signature.state is SignatureState.pending,
-        org_type=OrganisationType(signature.org_type).label,
         withdraw_url=url_for(".withdraw", token=tokens.make_token(signature, tokens.WITHDRAW)),
     )
 

@@ -100,3 +100,23 @@ def test_purge_unconfirmed_deletes_only_old_pending_signatures(runner, app, clie
     assert result.exit_code == 0 and "Deleted 1" in result.output
     assert [s.contact_email for s in signatures(app)] == ["new@example.org"]
     assert [m.recipient for m in outbox(app)] == ["new@example.org"]
+
+
+def test_statements_import_reads_a_deadline_and_checks_lengths(runner, app, tmp_path):
+    """signing_deadline (with an offset, converted to UTC) and over-long values."""
+    path = tmp_path / "s.md"
+    path.write_text(
+        "---\nslug: dated\ntitle: T\npublisher: P\nstate: open\n"
+        "signing_deadline: 2030-01-01T12:00+02:00\n---\nBody\n"
+    )
+    assert runner.invoke(args=["statements", "import", str(path)]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(Statement.signing_deadline)) == dt.datetime(
+            2030, 1, 1, 10, 0
+        )
+    path.write_text("---\nslug: " + "a" * 81 + "\ntitle: T\npublisher: P\n---\nBody\n")
+    result = runner.invoke(args=["statements", "import", str(path)])
+    assert result.exit_code == 1 and "at most 80 characters" in result.output
+    path.write_text("---\nslug: bad-date\ntitle: T\npublisher: P\nsigning_deadline: soon\n---\n")
+    result = runner.invoke(args=["statements", "import", str(path)])
+    assert result.exit_code == 1 and "Invalid isoformat" in result.output

@@ -155,3 +155,20 @@ def test_withdrawal_leaves_nothing_of_a_rejection_reason(admin_client, client, a
         details = db.session.scalars(db.select(AuditEvent.detail)).all()
     assert not any("Alex" in detail for detail in details)
     assert signatures(app)[0].rejection_reason is None
+
+
+def test_withdrawal_ends_on_a_calm_page_even_if_the_statement_was_unpublished(
+    client, app, statement
+):
+    """Erasing works and says so although the statement went back to draft."""
+    from signon.extensions import db
+    from signon.models import Statement, StatementState
+
+    path = link_in(_signed(client, app, statement), "withdraw")
+    with app.app_context():
+        db.session.scalar(db.select(Statement)).state = StatementState.draft
+        db.session.commit()
+    page = client.post(path, follow_redirects=True)
+    assert page.status_code == 200
+    assert "Your signature is withdrawn" in page.get_data(as_text=True)
+    assert signatures(app)[0].state is SignatureState.withdrawn

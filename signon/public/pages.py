@@ -11,8 +11,8 @@ from ..services import statements
 from ..services.markdown import render_markdown
 
 # Shared caches (a reverse proxy, a CDN) may keep public pages this long, so
-# they carry a spike; browsers revalidate every time (a cheap 304 by ETag), so
-# a signatory who was just listed sees it at once.
+# they carry a spike; browsers revalidate every time (a 304 by ETag spares
+# sending the page), so a signatory who was just listed sees it at once.
 SHARED_CACHE_MAX_AGE = 60
 # Named signatories shown on the statement page; the rest are a link away.
 LISTED_ON_STATEMENT_PAGE = 100

@@ -8,7 +8,7 @@ in-page anchors, so even a renderer bug cannot let a script through.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -38,8 +38,9 @@ def _parser() -> MarkdownIt:
     )
 
 
+@lru_cache(maxsize=64)
 def render_markdown(source: str) -> Markup:
-    """Safe HTML for a statement's Markdown ``source``."""
+    """Safe HTML for a statement's Markdown ``source`` (kept for the next view)."""
     html = _parser().render(source)
     clean = nh3.clean(
         html,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -13,7 +14,17 @@ from ..extensions import db
 from ..models import Signature, SignatureState, Statement, StatementState
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_FIELDS = {"slug", "title", "publisher", "published_on", "state", "needs_verification"}
+_FIELDS = {
+    "slug",
+    "title",
+    "publisher",
+    "published_on",
+    "state",
+    "needs_verification",
+    "signing_deadline",
+}
+# The longest value each text setting may have (the columns' sizes).
+_MAX_LENGTHS = {"slug": 80, "title": 300, "publisher": 200}
 
 
 class StatementImportError(ValueError):
@@ -25,7 +36,8 @@ def parse_statement_file(text: str) -> dict[str, object]:
 
     The file starts with a block of ``key: value`` lines between two ``---``
     lines (slug, title, publisher, published_on as YYYY-MM-DD, state,
-    needs_verification as true/false); the rest is the body in Markdown.
+    needs_verification as true/false, signing_deadline as an ISO date and
+    time in UTC); the rest is the body in Markdown.
     """
     lines = text.lstrip("\ufeff").splitlines()
     if not lines or lines[0].strip() != "---":
@@ -46,11 +58,14 @@ def parse_statement_file(text: str) -> dict[str, object]:
     for required in ("slug", "title", "publisher"):
         if not settings.get(required):
             raise StatementImportError(f"The setting {required!r} is required.")
+    for name, longest in _MAX_LENGTHS.items():
+        if len(str(settings[name])) > longest:
+            raise StatementImportError(f"The {name} may be at most {longest} characters.")
     if not _SLUG.match(str(settings["slug"])):
         raise StatementImportError("The slug may hold only a-z, 0-9 and single dashes.")
     try:
-        if settings.get("published_on"):
-            settings["published_on"] = dt.date.fromisoformat(str(settings["published_on"]))
+        settings["published_on"] = _optional(settings, "published_on", dt.date.fromisoformat)
+        settings["signing_deadline"] = _optional(settings, "signing_deadline", _utc_datetime)
         settings["state"] = StatementState(settings.get("state") or "draft")
     except ValueError as exc:
         raise StatementImportError(str(exc)) from None
@@ -60,6 +75,19 @@ def parse_statement_file(text: str) -> dict[str, object]:
     settings["needs_verification"] = flag == "true"
     settings["body"] = "\n".join(lines[end + 1 :]).strip() + "\n"
     return settings
+
+
+def _optional(settings: dict[str, object], key: str, parse: Callable[[str], object]) -> object:
+    value = str(settings.get(key) or "")
+    return parse(value) if value else None
+
+
+def _utc_datetime(value: str) -> dt.datetime:
+    """An ISO date and time; with an offset it is converted, without it is UTC."""
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC)
+    return parsed.replace(tzinfo=None)
 
 
 def import_statement(text: str) -> tuple[Statement, bool]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import csrf, db, limiter
-from ..models import OrganisationType, Signature, SignatureState
+from ..models import OrganisationType, Signature, SignatureState, Statement, StatementState
 from ..public.pages import get_statement, render_statement
 from ..ratelimits import contact_email_key, setting
 from ..services import signing, tokens
@@ -125,8 +126,15 @@ def withdraw(token: str) -> Response | str | tuple[str, int]:
 
 @bp.get("/s/<slug:slug>/withdrawn")
 def withdrawn(slug: str) -> str:
-    """Confirmation that a signature and its personal data are gone."""
-    return render_template("signing/withdrawn.html", statement=get_statement(slug))
+    """Confirmation that a signature and its personal data are gone.
+
+    Shown whatever became of the statement: someone who just erased their
+    name must not be met by a "not found" that looks like a failure.
+    """
+    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
+    if statement is not None and statement.state is StatementState.draft:
+        statement = None
+    return render_template("signing/withdrawn.html", statement=statement)
 
 
 def _bad_link(exc: tokens.TokenError, purpose: str) -> tuple[str, int]:

@@ -130,7 +130,14 @@ def test_link_fingerprints_are_keyed(client, app, statement):
     payload = token.split(".")[0]
     signature_id, fingerprint = json.loads(base64.urlsafe_b64decode(payload + "=="))
     guess = hashlib.sha256(f"{signature_id}:alex.private@example.org".encode()).hexdigest()
-    assert fingerprint != guess[:16]
+    assert fingerprint != guess[:16], "a plain hash of a guessed address must not match"
+    from signon.services.privacy import keyed_hash
+
+    material = f"{signature_id}:alex.private@example.org"
+    with app.app_context():
+        assert fingerprint == keyed_hash("token-fingerprint", material)[:16]
+        app.config["SECRET_KEY"] = "another key entirely"
+        assert fingerprint != keyed_hash("token-fingerprint", material)[:16]
 
 
 def test_withdrawal_leaves_nothing_of_a_rejection_reason(admin_client, client, app, statement):

@@ -87,14 +87,6 @@ def test_production_adds_hsts_and_secure_cookies(app_factory):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_oversized_body_gets_413_and_stores_nothing(client, app, statement):
-    """MAX_CONTENT_LENGTH: a body over the limit is refused before parsing."""
-    response = client.post(f"/s/{statement}/sign", data={"org_name": "x" * 70_000})
-    assert response.status_code == 413
-    assert "too large" in response.get_data(as_text=True)
-    assert signatures(app) == []
-
-
 def test_email_links_come_from_base_url_not_the_host_header(client, app, statement):
     """A forged Host header cannot point confirmation links at another server."""
     sign(client, statement, headers={"Host": "evil.example"})

@@ -162,7 +162,9 @@ def signature_for_token(token: str, purpose: str) -> Signature:
 def _lock(signature: Signature) -> None:
     # Re-read under a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already
     # excludes other writers), so two admins cannot both act on one state.
-    db.session.refresh(signature, with_for_update=True)
+    # OF signature: the row may have been loaded with its statement joined,
+    # and PostgreSQL cannot lock the nullable side of an outer join.
+    db.session.refresh(signature, with_for_update={"of": Signature})
 
 
 class StatementClosed(Exception):

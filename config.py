@@ -53,6 +53,8 @@ class Config:
     WITHDRAW_TOKEN_MAX_AGE: int | None = None
     # `flask signatures purge-unconfirmed` deletes what was never confirmed.
     UNCONFIRMED_RETENTION_DAYS = 30
+    # `flask outbox purge-sent` deletes delivered emails older than this.
+    SENT_EMAIL_RETENTION_DAYS = 30
     # A repeat submission re-sends the confirmation at most this often.
     CONFIRM_RESEND_INTERVAL = 15 * 60
 

@@ -75,6 +75,20 @@ def work(once: bool) -> None:
         )
 
 
+@outbox_cli.command("purge-sent")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep sent email this many days (default: SENT_EMAIL_RETENTION_DAYS).",
+)
+def purge_sent(days: int | None) -> None:
+    """Delete delivered emails older than the retention period."""
+    days = days or current_app.config["SENT_EMAIL_RETENTION_DAYS"]
+    count = retention.purge_sent_email(days)
+    click.echo(f"Deleted {count} sent email(s) older than {days} days.")
+
+
 @demo_cli.command("load")
 def load_demo() -> None:
     """Load the demo statement (safe to run again: it updates in place)."""

@@ -6,6 +6,7 @@ import datetime as dt
 
 from conftest import make_statement, outbox, sign, signatures
 
+from signon.database import utcnow
 from signon.extensions import db
 from signon.models import Admin, Signature, Statement, StatementState
 
@@ -120,3 +121,27 @@ def test_statements_import_reads_a_deadline_and_checks_lengths(runner, app, tmp_
     path.write_text("---\nslug: bad-date\ntitle: T\npublisher: P\nsigning_deadline: soon\n---\n")
     result = runner.invoke(args=["statements", "import", str(path)])
     assert result.exit_code == 1 and "Invalid isoformat" in result.output
+
+
+def test_purge_sent_deletes_only_old_delivered_email(runner, app, client):
+    """Delivered emails past retention go; queued, failed and recent ones stay."""
+    from signon.models import OutboxMessage, OutboxState
+
+    with app.app_context():
+        make_statement()
+    for n in range(4):
+        sign(client, "test-statement", contact_email=f"p{n}@example.org")
+    long_ago = dt.datetime(2000, 1, 1)
+    with app.app_context():
+        rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        rows[0].state, rows[0].sent_at = OutboxState.sent, long_ago
+        rows[1].state, rows[1].sent_at = OutboxState.sent, utcnow()
+        rows[2].state, rows[2].failed_at = OutboxState.failed, long_ago
+        db.session.commit()
+    result = runner.invoke(args=["outbox", "purge-sent"])
+    assert result.exit_code == 0 and "Deleted 1 sent email" in result.output
+    assert [m.recipient for m in outbox(app)] == [
+        "p1@example.org",
+        "p2@example.org",
+        "p3@example.org",
+    ]

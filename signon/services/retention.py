@@ -8,7 +8,7 @@ from sqlalchemy import delete, func
 
 from ..database import begin_write, utcnow
 from ..extensions import db
-from ..models import Signature, SignatureState
+from ..models import OutboxMessage, OutboxState, Signature, SignatureState
 
 
 def purge_unconfirmed(days: int) -> int:
@@ -24,6 +24,24 @@ def purge_unconfirmed(days: int) -> int:
     result = db.session.execute(
         delete(Signature)
         .where(Signature.state == SignatureState.pending, last_contact < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def purge_sent_email(days: int) -> int:
+    """Delete emails sent more than ``days`` ago; how many.
+
+    A sent email still holds its recipient's name and address and working
+    links; once delivered, the row serves only as a short record of it.
+    Failed emails stay until an admin retries them or they are erased.
+    """
+    cutoff = utcnow() - dt.timedelta(days=days)
+    begin_write()
+    result = db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.sent, OutboxMessage.sent_at < cutoff)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

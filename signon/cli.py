@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -75,13 +76,18 @@ def work(once: bool) -> None:
         )
 
 
+def _days_option(setting: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--days N; the command falls back to the retention ``setting``."""
+    return click.option(
+        "--days",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"Retention period in days (default: {setting}).",
+    )
+
+
 @outbox_cli.command("purge-sent")
-@click.option(
-    "--days",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Keep sent email this many days (default: SENT_EMAIL_RETENTION_DAYS).",
-)
+@_days_option("SENT_EMAIL_RETENTION_DAYS")
 def purge_sent(days: int | None) -> None:
     """Delete delivered emails older than the retention period."""
     days = days or current_app.config["SENT_EMAIL_RETENTION_DAYS"]
@@ -110,12 +116,7 @@ def import_statement(path: Path) -> None:
 
 
 @signatures_cli.command("purge-unconfirmed")
-@click.option(
-    "--days",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Retention period in days (default: UNCONFIRMED_RETENTION_DAYS).",
-)
+@_days_option("UNCONFIRMED_RETENTION_DAYS")
 def purge_unconfirmed(days: int | None) -> None:
     """Delete signatures never confirmed within the retention period."""
     days = days or current_app.config["UNCONFIRMED_RETENTION_DAYS"]

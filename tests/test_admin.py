@@ -210,3 +210,12 @@ def test_queue_flags_many_signatures_from_one_network(admin_client, client, app,
         _confirmed(client, app, statement, contact_email=f"n{n}@example.org")
     html = admin_client.get("/admin/").get_data(as_text=True)
     assert "3 signatures from this network in 24 hours" in html
+
+
+def test_deactivating_an_admin_ends_their_open_session(admin_client, app):
+    """An account switched off is logged out on its next request."""
+    assert admin_client.get("/admin/").status_code == 200
+    with app.app_context():
+        db.session.scalar(db.select(Admin)).active = False
+        db.session.commit()
+    assert admin_client.get("/admin/").status_code == 302

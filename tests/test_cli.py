@@ -145,3 +145,13 @@ def test_purge_sent_deletes_only_old_delivered_email(runner, app, client):
         "p2@example.org",
         "p3@example.org",
     ]
+
+
+def test_purge_commands_take_days_or_their_setting(runner, app_factory):
+    """--days overrides the setting; without it the configured period is used."""
+    app = app_factory(UNCONFIRMED_RETENTION_DAYS=7)
+    runner = app.test_cli_runner()
+    assert "older than 7 days" in runner.invoke(args=["signatures", "purge-unconfirmed"]).output
+    result = runner.invoke(args=["outbox", "purge-sent", "--days", "3"])
+    assert "older than 3 days" in result.output
+    assert runner.invoke(args=["outbox", "purge-sent", "--days", "0"]).exit_code == 2

@@ -28,7 +28,10 @@ def load_admin(admin_id: str) -> Admin | None:
     """The logged-in admin for Flask-Login; None once deactivated."""
     if not admin_id.isdigit():
         return None
-    return db.session.get(Admin, int(admin_id))
+    admin = db.session.get(Admin, int(admin_id))
+    # Flask-Login checks is_active only when logging in; check every request
+    # too, so deactivating an account ends the sessions it already has.
+    return admin if admin is not None and admin.is_active else None
 
 
 @bp.context_processor

@@ -18,10 +18,18 @@ SHARED_CACHE_MAX_AGE = 60
 LISTED_ON_STATEMENT_PAGE = 100
 
 
-def get_statement(slug: str) -> Statement:
-    """The published statement at ``slug``, or 404 (drafts are not public)."""
+def published_statement(slug: str) -> Statement | None:
+    """The statement at ``slug`` if the public may see it (drafts are not public)."""
     statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
     if statement is None or statement.state is StatementState.draft:
+        return None
+    return statement
+
+
+def get_statement(slug: str) -> Statement:
+    """The published statement at ``slug``, or 404."""
+    statement = published_statement(slug)
+    if statement is None:
         abort(404, "There is no statement at this address.")
     return statement
 

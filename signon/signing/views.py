@@ -5,12 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import csrf, db, limiter
-from ..models import OrganisationType, Signature, SignatureState, Statement, StatementState
-from ..public.pages import get_statement, render_statement
+from ..models import OrganisationType, Signature, SignatureState
+from ..public.pages import get_statement, published_statement, render_statement
 from ..ratelimits import contact_email_key, setting
 from ..services import signing, tokens
 from ..services.privacy import network_hash
@@ -131,17 +130,15 @@ def withdrawn(slug: str) -> str:
     Shown whatever became of the statement: someone who just erased their
     name must not be met by a "not found" that looks like a failure.
     """
-    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
-    if statement is not None and statement.state is StatementState.draft:
-        statement = None
-    return render_template("signing/withdrawn.html", statement=statement)
+    return render_template("signing/withdrawn.html", statement=published_statement(slug))
 
 
 def _bad_link(exc: tokens.TokenError, purpose: str) -> tuple[str, int]:
     statement = None
     if isinstance(exc, tokens.TokenExpired):
         signature = db.session.get(Signature, exc.signature_id)
-        statement = signature.statement if signature is not None else None
+        if signature is not None:
+            statement = published_statement(signature.statement.slug)
     return (
         render_template(
             "signing/bad_link.html",

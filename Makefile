@@ -1,29 +1,40 @@
 # The two commands: `make run` and `make test`. Everything else is a helper.
 PYTHON ?= python3
+PORT   ?= 5000
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := SIGNON_ENV=development $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-fast lint format bench clean
 
-# The app on http://127.0.0.1:5000 with SQLite, the demo statement loaded and
-# every email readable at /dev/mailbox.
+# The app on http://127.0.0.1:$(PORT) with SQLite, the demo statement loaded
+# and every email readable at /dev/mailbox. `make run PORT=8000` for another port.
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
-# The whole test suite (SQLite; set DATABASE_URL to run it on PostgreSQL).
+# The whole test suite, on SQLite. To run it on PostgreSQL as well, point
+# SIGNON_TEST_DATABASE_URL at a database it may wipe (see the README).
 test: $(VENV)/.dev
 	$(BIN)/pytest
+
+# Everything but the tests that start servers and processes (about a minute less).
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest -m "not slow"
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Does the sign-on form's response time tell whether an address signed?
+bench: $(VENV)/.dev
+	$(BIN)/python bench/signing_timing.py
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

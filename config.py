@@ -60,7 +60,10 @@ class Config:
 
     # Providers that ignore dots and "+tag" in the local part of an address;
     # two addresses that differ only so count as one signatory.
-    CANONICAL_EMAIL_DOMAINS: ClassVar[list[str]] = ["gmail.com", "googlemail.com"]
+    CANONICAL_EMAIL_DOMAINS: ClassVar[list[str]] = ["gmail.com"]
+    # Domains that are another name of the same mailboxes, compared as the
+    # domain they stand for (after which CANONICAL_EMAIL_DOMAINS applies).
+    EMAIL_DOMAIN_ALIASES: ClassVar[dict[str, str]] = {"googlemail.com": "gmail.com"}
     # email-validator's DNS check; off by default (no network at sign-up).
     EMAIL_CHECK_DELIVERABILITY = False
 
@@ -79,8 +82,17 @@ class Config:
     RATELIMIT_SIGN = "20 per minute;200 per hour"
     RATELIMIT_SIGN_PER_ADDRESS = "5 per hour"
     RATELIMIT_CONFIRM = "20 per minute;200 per hour"
-    RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts only
-    RATELIMIT_LOGIN_PER_ACCOUNT = "10 per hour"  # failed attempts only
+    RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts per network
+    RATELIMIT_LOGIN_PER_ACCOUNT = "10 per hour"  # failed, per account and network
+    # An account that failed more than this from anywhere is slowed down, not
+    # locked: every attempt on it (right or wrong) waits its turn, as below.
+    LOGIN_SLOWDOWN_AFTER = "20 per hour"
+    RATELIMIT_LOGIN_SLOWED = "1 per 5 seconds"
+
+    # Admin sessions end after this long without a request, and this long
+    # after logging in whatever happens (signon.services.admins).
+    ADMIN_SESSION_IDLE_MINUTES = 30
+    ADMIN_SESSION_MAX_HOURS = 12
 
     # The development mailbox page lists every queued email with its links.
     DEV_MAILBOX = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
-from . import cli, database, errors, filters, routing, security
-from .extensions import csrf, limiter, login_manager, mail, migrate
+from . import cli, database, errors, filters, logs, routing, security, static_routes
+from .extensions import csrf, login_manager, mail, migrate
+from .ratelimits import limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     env = (overrides or {}).get("ENV") or os.environ.get("SIGNON_ENV", "production")
     if env not in CONFIGS:
-        raise RuntimeError(f"SIGNON_ENV must be one of {', '.join(CONFIGS)}, not {env!r}.")
+        raise ConfigurationError(f"SIGNON_ENV must be one of {', '.join(CONFIGS)}, not {env!r}.")
     app.config.from_object(CONFIGS[env])
     app.config["ENV"] = env
     app.config.from_prefixed_env("SIGNON")
@@ -39,6 +41,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     app.config.update(overrides or {})
     _check_config(app)
+    # The session cookie lives no longer than the session it names.
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
+        hours=app.config["ADMIN_SESSION_MAX_HOURS"]
+    )
 
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
@@ -58,6 +64,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import admin, public, signing
 
     routing.init_app(app)
+    static_routes.init_app(app)
+    logs.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(signing.bp)
     app.register_blueprint(admin.bp)
@@ -72,8 +80,28 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+class ConfigurationError(SystemExit):
+    """A setting the app will not start with; the message says how to fix it.
+
+    A SystemExit, so that no traceback buries the sentence: Python prints an
+    exit "code" that is text to stderr and exits with status 1, and Flask's
+    CLI (like ``gunicorn --check-config``) lets SystemExit through. A running
+    gunicorn needs more: its master restarts a worker that exited with
+    status 1 for ever, and stops only on status 4 ("App failed to load").
+    There the sentence is written here and the status is 4.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Set by gunicorn's master, inherited by its workers.
+        if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+            # Straight to the descriptor: the process exits right after.
+            os.write(2, f"{message}\n".encode())
+            self.code = 4  # gunicorn.arbiter.Arbiter.APP_LOAD_ERROR
+
+
 def _check_config(app: Flask) -> None:
-    """Refuse settings that would be unsafe in production."""
+    """Refuse settings that would be unsafe in production, in one sentence."""
     config = app.config
     if isinstance(config.get("CANONICAL_EMAIL_DOMAINS"), str):
         # Also accept SIGNON_CANONICAL_EMAIL_DOMAINS=gmail.com,googlemail.com
@@ -83,13 +111,23 @@ def _check_config(app: Flask) -> None:
     if config["ENV"] != "production":
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError(
+        raise ConfigurationError(
             "Set SIGNON_SECRET_KEY to a long random value (for example the output of "
             "`python -c 'import secrets; print(secrets.token_hex(32))'`); production "
             "refuses to start without one. For local use, set SIGNON_ENV=development."
         )
     if not config.get("BASE_URL", "").startswith(("https://", "http://")):
-        raise RuntimeError(
+        raise ConfigurationError(
             "Set SIGNON_BASE_URL to the public address of the site, such as "
-            "https://sign.example.org: links in emails are built from it."
+            "https://sign.example.org: links in emails are built from it. "
+            "For local use, set SIGNON_ENV=development."
+        )
+    if config["BASE_URL"].startswith("http://") and config.get("SESSION_COOKIE_SECURE"):
+        # Otherwise the admin login fails with a bare "CSRF token missing": the
+        # browser never sends the Secure session cookie back over plain http.
+        raise ConfigurationError(
+            f"SIGNON_BASE_URL is {config['BASE_URL']}, plain http: admin logins would "
+            "fail, because the session cookie is only sent over HTTPS. Serve the site over "
+            "HTTPS and set SIGNON_BASE_URL=https://…, or, for a closed test only, set "
+            "SIGNON_SESSION_COOKIE_SECURE=false."
         )

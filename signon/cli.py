@@ -13,7 +13,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .services import admins, outbox, retention, statements
+from .database import checkpoint_after_erasure, write_transaction
+from .models import Admin
+from .services import admins, outbox, privacy, retention, statements
 
 admin_cli = AppGroup("admin", help="Manage admin accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued email.")
@@ -30,22 +32,68 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
 
 
-@admin_cli.command("create")
-@click.argument("email")
-@click.option(
+_PASSWORD_STDIN = click.option(
     "--password-stdin", is_flag=True, help="Read the password from one line of standard input."
 )
+
+
+@admin_cli.command("create")
+@click.argument("email")
+@_PASSWORD_STDIN
 def create_admin(email: str, password_stdin: bool) -> None:
     """Create an admin account for EMAIL (asks for the password twice)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     try:
-        admins.create_admin(email, password)
+        with write_transaction():
+            admins.create_admin(email, password)
     except admins.AdminError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created admin {email.strip().lower()}.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _existing_admin(email: str) -> Admin:
+    admin = admins.find_admin(email)
+    if admin is None:
+        raise click.ClickException(f"There is no admin {email.strip().lower()}.")
+    return admin
+
+
+@admin_cli.command("password")
+@click.argument("email")
+@_PASSWORD_STDIN
+def set_password(email: str, password_stdin: bool) -> None:
+    """Set a new password for EMAIL; every browser logged in as EMAIL is logged out."""
+    password = _read_password(password_stdin)
+    try:
+        with write_transaction():
+            admins.set_password(_existing_admin(email), password)
+    except admins.AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Password changed; every session of {email.strip().lower()} has ended.")
+
+
+@admin_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Stop EMAIL from logging in, and end every session it has now."""
+    with write_transaction():
+        admins.set_active(_existing_admin(email), False)
+    click.echo(f"Deactivated {email.strip().lower()}; its sessions have ended.")
+
+
+@admin_cli.command("activate")
+@click.argument("email")
+def activate(email: str) -> None:
+    """Let a deactivated EMAIL log in again."""
+    with write_transaction():
+        admins.set_active(_existing_admin(email), True)
+    click.echo(f"Activated {email.strip().lower()}.")
 
 
 @outbox_cli.command("work")
@@ -91,16 +139,19 @@ def _days_option(setting: str) -> Callable[[Callable[..., None]], Callable[..., 
 def purge_sent(days: int | None) -> None:
     """Delete delivered emails older than the retention period."""
     days = days or current_app.config["SENT_EMAIL_RETENTION_DAYS"]
-    count = retention.purge_sent_email(days)
+    with write_transaction():
+        count = retention.purge_sent_email(days)
     click.echo(f"Deleted {count} sent email(s) older than {days} days.")
 
 
 @demo_cli.command("load")
 def load_demo() -> None:
     """Load the demo statement (safe to run again: it updates in place)."""
-    statement, created = statements.import_statement(DEMO_STATEMENT.read_text("utf-8"))
+    with write_transaction():
+        statement, created = statements.import_statement(DEMO_STATEMENT.read_text("utf-8"))
+        slug = statement.slug
     verb = "Loaded" if created else "Updated"
-    click.echo(f"{verb} the demo statement at /s/{statement.slug}.")
+    click.echo(f"{verb} the demo statement at /s/{slug}.")
 
 
 @statements_cli.command("import")
@@ -108,17 +159,27 @@ def load_demo() -> None:
 def import_statement(path: Path) -> None:
     """Create or update a statement from a Markdown file with a settings block."""
     try:
-        statement, created = statements.import_statement(path.read_text("utf-8"))
+        with write_transaction():
+            statement, created = statements.import_statement(path.read_text("utf-8"))
+            slug = statement.slug
     except (statements.StatementImportError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     verb = "Created" if created else "Updated"
-    click.echo(f"{verb} statement /s/{statement.slug}.")
+    click.echo(f"{verb} statement /s/{slug}.")
 
 
 @signatures_cli.command("purge-unconfirmed")
 @_days_option("UNCONFIRMED_RETENTION_DAYS")
 def purge_unconfirmed(days: int | None) -> None:
-    """Delete signatures never confirmed within the retention period."""
+    """Delete signatures never confirmed within the retention period.
+
+    Also clears the network hashes of signatures older than a day and deletes
+    the keys of past days: schedule it daily (hourly keeps less).
+    """
     days = days or current_app.config["UNCONFIRMED_RETENTION_DAYS"]
-    count = retention.purge_unconfirmed(days)
+    with write_transaction():
+        count = retention.purge_unconfirmed(days)
+        cleared = privacy.forget_networks()
+    checkpoint_after_erasure()
     click.echo(f"Deleted {count} unconfirmed signature(s) older than {days} days.")
+    click.echo(f"Forgot the network of {cleared} signature(s) older than a day.")

@@ -5,7 +5,7 @@ SQLite is the embedded default. Three settings make it safe for a web app:
 * WAL journal, so readers never block the writer and the writer never blocks
   readers;
 * a busy timeout, so a writer waits for the lock instead of failing at once;
-* ``BEGIN IMMEDIATE`` for transactions that write. A plain (deferred)
+* ``BEGIN IMMEDIATE`` for transactions that write (``write_transaction``). A plain (deferred)
   transaction starts as a reader and upgrades to a writer on its first write;
   if another connection wrote in between, SQLite cannot upgrade it and answers
   "database is locked" *at once*, whatever the busy timeout says. Taking the
@@ -18,10 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Executable, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -74,6 +79,9 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode
+        # Overwrite deleted and erased content with zeros rather than leave it
+        # in free pages; some builds default to it, ours must not depend on that.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -84,18 +92,85 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def begin_write() -> None:
-    """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite).
+class TransactionError(RuntimeError):
+    """A unit of work was opened or used the wrong way (a programming error)."""
 
-    Call it at the top of every service function that writes. A read-only
-    transaction the caller already opened (a view that loaded the statement)
-    is ended first: it holds nothing that needs keeping, and upgrading it
-    in place is exactly what SQLite refuses under concurrency. On PostgreSQL
-    this only opens the transaction; row locks and constraints do the rest.
+
+_WRITING = "signon.writing"
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """One unit of work that writes: commit on success, roll back on any error.
+
+    Views and commands own the transaction; services only add, change and
+    flush, and call ``require_write()`` first. So services compose: erasing a
+    person withdraws each of their signatures inside one unit, and a failure
+    half-way leaves nothing behind.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (see the module
+    docstring). A read-only transaction the caller already had (a view that
+    loaded the statement) is ended first: it holds nothing worth keeping, and
+    upgrading it in place is exactly what SQLite refuses under concurrency.
+    Units do not nest: an inner one would commit the outer one's work.
     """
     session = db.session()  # the scoped session's current Session
+    if session.info.get(_WRITING):
+        raise TransactionError("write_transaction() does not nest")
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() called with unflushed changes")
-        session.commit()
+            raise TransactionError("unflushed changes before write_transaction()")
+        session.rollback()
     session.connection(execution_options={_IMMEDIATE: True})
+    session.info[_WRITING] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_WRITING, None)
+
+
+def require_write() -> None:
+    """Fail unless the caller opened a ``write_transaction()``.
+
+    Every service that writes calls it first: a write outside a unit of work
+    would start a deferred transaction on SQLite (which fails under
+    concurrency) and would never be committed.
+    """
+    if not db.session().info.get(_WRITING):
+        raise TransactionError("this operation writes: call it inside write_transaction()")
+
+
+def checkpoint_after_erasure() -> None:
+    """Push erased rows out of SQLite's write-ahead log; call after the commit.
+
+    ``secure_delete`` overwrites erased values in the database file, but the
+    WAL keeps copies of every page written until a checkpoint copies them back
+    and truncates it. A checkpoint that readers keep from finishing is retried
+    by SQLite's own checkpoint on a later commit. PostgreSQL keeps old row
+    versions until VACUUM (see the README, "Erasure on PostgreSQL").
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    # A connection of its own, outside any transaction: a checkpoint cannot
+    # move past a snapshot that its own connection still reads from.
+    connection = db.engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
+def insert_ignoring_conflict(
+    model: type, values: dict[str, Any], conflict_columns: list[str]
+) -> Executable:
+    """``INSERT … ON CONFLICT (columns) DO NOTHING`` for SQLite and PostgreSQL.
+
+    Column defaults (timestamps, random ids) are applied as for any insert.
+    The statement's rowcount says whether a row went in.
+    """
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)

@@ -23,6 +23,7 @@ MESSAGES = {
     405: "This page cannot be used that way.",
     409: "That cannot be done now.",
     413: "What you sent is too large.",
+    415: "This address takes a web form. Please send it from the page.",
     429: "Too many requests. Please wait a little and try again.",
     500: "Something went wrong on our side. Nothing you sent was stored; "
     "please try again in a few minutes.",

@@ -1,13 +1,13 @@
 """Flask extensions, created unbound and initialised by the factory.
 
 Models and services import from here, never from the package root, so the
-import graph has no cycle.
+import graph has no cycle. This module imports nothing of signon's own. The
+rate limiter lives with its keys in ``signon.ratelimits``.
 """
 
 from __future__ import annotations
 
-from flask import Response, request
-from flask_limiter import Limiter
+from flask import Response
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -15,8 +15,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from .services.privacy import network_hash
 
 
 class Base(DeclarativeBase):
@@ -50,15 +48,3 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 login_manager = AdminLoginManager()
-
-
-def network_key() -> str:
-    """The client's network for rate limits: a keyed hash, never the raw IP.
-
-    ``remote_addr`` is the real client once ProxyFix trusted exactly the
-    configured number of proxies, so a forged X-Forwarded-For changes nothing.
-    """
-    return "net:" + (network_hash(request.remote_addr) or "unknown")[:32]
-
-
-limiter = Limiter(key_func=network_key)

@@ -10,11 +10,27 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, render_template, request
-from flask_limiter import RateLimitExceeded
+from flask_limiter import Limiter, RateLimitExceeded
+from limits import RateLimitItem, parse
 
-from .extensions import limiter
-from .services.addresses import EmailNotValidError, canonical_email
-from .services.privacy import keyed_hash
+from .services.addresses import EmailNotValidError, configured_canonical_email
+from .services.privacy import keyed_hash, network_of
+
+
+def network_key() -> str:
+    """The client's network for rate limits: a keyed hash, never the raw IP.
+
+    ``remote_addr`` is the real client once ProxyFix trusted exactly the
+    configured number of proxies, so a forged X-Forwarded-For changes nothing.
+    Keyed with a fixed key rather than the day's rotating one: counters live
+    only as long as their window, and a "per day" limit must not reset at
+    midnight.
+    """
+    address = request.remote_addr
+    return "net:" + (keyed_hash("network", network_of(address)) if address else "unknown")[:32]
+
+
+limiter = Limiter(key_func=network_key)
 
 
 def _hashed(value: str) -> str:
@@ -29,15 +45,47 @@ def contact_email_key() -> str:
     """
     value = (request.form.get("contact_email") or "").strip()
     try:
-        value = canonical_email(value, current_app.config["CANONICAL_EMAIL_DOMAINS"])
+        value = configured_canonical_email(value)
     except EmailNotValidError:
         value = value.lower()  # the form refuses it anyway; still count it
     return _hashed(value)
 
 
-def login_email_key() -> str:
+def login_account_key() -> str:
     """The account a login form names, hashed (unknown accounts count alike)."""
     return _hashed((request.form.get("email") or "").strip().lower())
+
+
+def login_account_network_key() -> str:
+    """The account a login form names, from this network: the pair is limited.
+
+    Limiting the account alone would let anyone lock its admin out by failing
+    from enough networks; the pair stops guessing from one place, and the
+    account as a whole is only slowed down (``account_under_attack``).
+    """
+    return f"{login_account_key()}:{network_key()}"
+
+
+def _account_failures() -> RateLimitItem:
+    return parse(current_app.config["LOGIN_SLOWDOWN_AFTER"])
+
+
+def account_under_attack() -> bool:
+    """Whether the named account failed more logins lately than LOGIN_SLOWDOWN_AFTER.
+
+    Then every attempt on it, right or wrong and from anywhere, is held to
+    RATELIMIT_LOGIN_SLOWED: guessing slows to a crawl, while its admin gets
+    in after a short wait instead of being locked out.
+    """
+    if not limiter.enabled:
+        return False
+    return not limiter.limiter.test(_account_failures(), "login-account", login_account_key())
+
+
+def count_account_failure() -> None:
+    """Count a failed login against the account named, from any network."""
+    if limiter.enabled:
+        limiter.limiter.hit(_account_failures(), "login-account", login_account_key())
 
 
 def setting(name: str) -> object:

@@ -33,8 +33,28 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     """Check form encodings; add the headers to every response, errors included."""
+    app.before_request(_require_form_body)
     app.before_request(_require_utf8_forms)
     app.after_request(_secure_headers)
+
+
+# What a form of ours may be sent as. Flask-WTF would also read a JSON body,
+# where numbers, lists and objects stand in for text and break validators.
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def _require_form_body() -> None:
+    """Refuse a body that is not a form (415), and files, which no form takes."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if request.mimetype and request.mimetype not in FORM_TYPES:
+        abort(
+            415,
+            "This address takes a web form (application/x-www-form-urlencoded), "
+            f"not {request.mimetype[:60]}. Please send it from the page.",
+        )
+    if request.mimetype == "multipart/form-data" and request.files:
+        abort(400, "This form takes no files. Please send it from the page.")
 
 
 def _require_utf8_forms() -> None:

@@ -1,5 +1,8 @@
 """Fixtures: an app per test on a fresh database, and the parts a test needs.
 
+Helpers (the valid form, signing, reading the outbox) are in helpers.py and
+factories (rows in any state) in factories.py.
+
 SQLite (the default): the schema is built once by the migrations into a
 template file, and each test gets its own copy.
 
@@ -12,53 +15,36 @@ all of which a wrapping transaction would hide.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import make_admin, make_statement
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, DATABASE_URL, ON_POSTGRES, csrf_token
 from processes import Processes
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, text
 
 from signon import create_app
-from signon.database import begin_write, utcnow
 from signon.extensions import db
-from signon.models import OutboxMessage, OutboxState, Signature, Statement, StatementState
-from signon.services import admins
 
 # A variable of its own, never DATABASE_URL: the suite drops and rebuilds the
 # schema of the database it is given, and DATABASE_URL is what operators set
 # for the real one. For the same reason the app under test never sees it.
-DATABASE_URL = os.environ.get("SIGNON_TEST_DATABASE_URL", "")
 os.environ.pop("DATABASE_URL", None)
-ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql"))
-TABLES = ("audit_event", "outbox_message", "signature", "statement", "admin")
-
-STATEMENT_BODY = """A statement for the tests, with a footnote.[^1]
-
-[^1]: A source.
-"""
-
-VALID_FORM = {
-    "org_name": "Rainbow Workers Union",
-    "org_type": "union",
-    "country": "DE",
-    "city": "Berlin",
-    "website": "https://rwu.example.org",
-    "contact_name": "Alex Private-Contact",
-    "contact_email": "alex.private@example.org",
-    "contact_role": "Secretary",
-    "comment": "In solidarity.",
-    "listing": "listed",
-    "consent": "y",
-}
+TABLES = (
+    "audit_event",
+    "outbox_message",
+    "signature",
+    "statement",
+    "admin_session",
+    "admin",
+    "network_key",
+)
 
 
 def _settings(database_uri: str, **extra: object) -> dict[str, object]:
@@ -138,27 +124,6 @@ def ctx(app: Flask) -> Iterator[None]:
         yield
 
 
-def make_statement(
-    slug: str = "test-statement",
-    *,
-    needs_verification: bool = True,
-    state: StatementState = StatementState.open,
-    body: str = STATEMENT_BODY,
-) -> Statement:
-    """Add and commit a statement (inside an app context)."""
-    statement = Statement(
-        slug=slug,
-        title="A Test Statement",
-        publisher="Test Publishers",
-        body=body,
-        state=state,
-        needs_verification=needs_verification,
-    )
-    db.session.add(statement)
-    db.session.commit()
-    return statement
-
-
 @pytest.fixture
 def statement(app: Flask) -> str:
     """An open statement that needs verification; its slug."""
@@ -166,52 +131,11 @@ def statement(app: Flask) -> str:
         return make_statement().slug
 
 
-def sign(client: FlaskClient, slug: str, headers: dict | None = None, **changes: str | None):
-    """Submit the sign-on form with VALID_FORM plus ``changes`` (None drops a field)."""
-    data = {**VALID_FORM, **changes}
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"/s/{slug}/sign", data=data, headers=headers or {})
-
-
-def outbox(app: Flask) -> list[OutboxMessage]:
-    """Every message in the outbox, oldest first."""
-    with app.app_context():
-        messages = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        db.session.expunge_all()
-        return list(messages)
-
-
-def signatures(app: Flask) -> list[Signature]:
-    """Every signature row, oldest first."""
-    with app.app_context():
-        rows = db.session.scalars(db.select(Signature).order_by(Signature.id)).all()
-        db.session.expunge_all()
-        return list(rows)
-
-
-def link_in(message: OutboxMessage, kind: str) -> str:
-    """The path of the ``kind`` link ("confirm" or "withdraw") in an email."""
-    match = re.search(rf"https?://[^/\s]+(/{kind}/[A-Za-z0-9_.\-]+)", message.body_text)
-    assert match, f"no {kind} link in the email"
-    return match.group(1)
-
-
-ADMIN_EMAIL = "admin@example.org"
-ADMIN_PASSWORD = "correct horse battery staple"
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token of the first admin form in a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
 @pytest.fixture
 def admin_client(app: Flask) -> FlaskClient:
     """A client logged in as an admin."""
     with app.app_context():
-        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
     client = app.test_client()
     page = client.get("/admin/login").get_data(as_text=True)
     response = client.post(
@@ -220,19 +144,6 @@ def admin_client(app: Flask) -> FlaskClient:
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
-
-
-def make_due(app: Flask) -> None:
-    """Move every queued message's next attempt into the past."""
-    with app.app_context():
-        begin_write()
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.state == OutboxState.queued)
-            .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
-        )
-        db.session.commit()
-        db.session.remove()
 
 
 @pytest.fixture
@@ -249,10 +160,3 @@ def processes(app_factory, tmp_path: Path) -> Iterator[Processes]:
         yield started
     finally:
         started.stop_all()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import (
+from factories import make_admin
+from helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    audit_log,
     csrf_token,
     link_in,
     outbox,
@@ -13,8 +15,7 @@ from conftest import (
 )
 
 from signon.extensions import db
-from signon.models import Admin, AuditEvent, SignatureState
-from signon.services import admins
+from signon.models import Admin, SignatureState
 
 
 def _confirmed(client, app, slug, **changes):
@@ -30,7 +31,7 @@ def _post(admin_client, url, **data):
 
 def test_passwords_are_stored_as_argon2id(ctx):
     """The stored hash is Argon2id, never the password."""
-    admin = admins.create_admin("Someone@Example.org", "a long enough password")
+    admin = make_admin("Someone@Example.org", "a long enough password")
     assert admin.email == "someone@example.org"
     assert admin.password_hash.startswith("$argon2id$")
     assert "a long enough password" not in admin.password_hash
@@ -46,7 +47,7 @@ def test_admin_pages_need_a_login(client):
 def test_login_does_not_reveal_whether_an_account_exists(client, app):
     """A wrong password and an unknown address get the same answer."""
     with app.app_context():
-        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
     answers = []
     for email in (ADMIN_EMAIL, "nobody@example.org"):
         token = csrf_token(client.get("/admin/login").get_data(as_text=True))
@@ -70,7 +71,7 @@ def test_login_then_logout(admin_client):
 def test_deactivated_admin_cannot_log_in(client, app):
     """An inactive account is refused like a wrong password."""
     with app.app_context():
-        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
         db.session.scalar(db.select(Admin)).active = False
         db.session.commit()
     token = csrf_token(client.get("/admin/login").get_data(as_text=True))
@@ -107,9 +108,8 @@ def test_verify_lists_the_signature_emails_the_contact_and_is_audited(
     assert link_in(verified, "withdraw")
     html = client.get(f"/s/{statement}").get_data(as_text=True)
     assert "Rainbow Workers Union" in html and "1 organisation" in html
-    with app.app_context():
-        [event] = db.session.scalars(db.select(AuditEvent)).all()
-        assert (event.action, event.signature_id, event.admin_id) == ("verify", row.id, 1)
+    [event] = audit_log(app)
+    assert (event.action, event.signature_id, event.admin_id) == ("verify", row.id, 1)
 
 
 def test_verifying_twice_sends_one_email(admin_client, client, app, statement):
@@ -132,7 +132,7 @@ def test_reject_keeps_the_signature_off_the_list_with_a_reason(
     assert [m.kind for m in outbox(app)] == ["confirm"]
     assert "Rainbow Workers Union" not in client.get(f"/s/{statement}").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(db.select(AuditEvent.action)) == "reject"
+        assert [e.action for e in audit_log(app)] == ["reject"]
 
 
 def test_pending_signatures_cannot_be_verified(admin_client, client, app, statement):
@@ -174,7 +174,7 @@ def test_failed_email_is_shown_to_admins_and_can_be_retried(admin_client, client
     [message] = outbox(app)
     assert (message.state.value, message.attempts, message.failed_at) == ("queued", 0, None)
     with app.app_context():
-        assert db.session.scalar(db.select(AuditEvent.action)) == "retry-email"
+        assert [e.action for e in audit_log(app)] == ["retry-email"]
 
 
 def test_retry_needs_a_failed_message_and_the_csrf_token(admin_client, client, app, statement):
@@ -198,7 +198,7 @@ def test_comments_are_published_only_when_an_admin_says_so(admin_client, client,
     _post(admin_client, f"/admin/signatures/{row.id}/comment", approved="0")
     assert "Borders are for crossing." not in client.get(public).get_data(as_text=True)
     with app.app_context():
-        actions = db.session.scalars(db.select(AuditEvent.action)).all()
+        actions = [e.action for e in audit_log(app)]
     assert actions == ["verify", "approve-comment", "hide-comment"]
     bad = _post(admin_client, f"/admin/signatures/{row.id}/comment", approved="maybe")
     assert bad.status_code == 400

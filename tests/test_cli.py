@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import make_statement, outbox, sign, signatures
+from factories import make_statement
+from helpers import outbox, sign, signatures
 
 from signon.database import utcnow
 from signon.extensions import db

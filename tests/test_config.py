@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from signon import create_app
+from signon import ConfigurationError, create_app
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_signon_variables_override_defaults(monkeypatch, tmp_path):
@@ -48,8 +55,11 @@ def test_production_refuses_a_missing_or_default_secret_key(monkeypatch, secret,
         monkeypatch.delenv("SIGNON_SECRET_KEY", raising=False)
     else:
         monkeypatch.setenv("SIGNON_SECRET_KEY", secret)
-    with pytest.raises(RuntimeError, match="SIGNON_SECRET_KEY"):
+    with pytest.raises(ConfigurationError, match="SIGNON_SECRET_KEY") as refused:
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert "For local use, set SIGNON_ENV=development." in str(refused.value)
+    # SystemExit with text for its code: Python prints it and exits with status 1.
+    assert refused.value.code == str(refused.value)
 
 
 def test_production_requires_a_base_url(monkeypatch, tmp_path):
@@ -57,8 +67,10 @@ def test_production_requires_a_base_url(monkeypatch, tmp_path):
     monkeypatch.delenv("SIGNON_ENV", raising=False)
     monkeypatch.delenv("SIGNON_BASE_URL", raising=False)
     monkeypatch.setenv("SIGNON_SECRET_KEY", "x" * 64)
-    with pytest.raises(RuntimeError, match="SIGNON_BASE_URL"):
+    with pytest.raises(ConfigurationError, match="SIGNON_BASE_URL") as refused:
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert "For local use, set SIGNON_ENV=development." in str(refused.value)
+    assert refused.value.code == str(refused.value)
 
 
 def test_production_starts_with_its_settings_and_secure_cookies(monkeypatch, tmp_path):
@@ -76,7 +88,7 @@ def test_production_starts_with_its_settings_and_secure_cookies(monkeypatch, tmp
 def test_unknown_environment_is_refused(monkeypatch):
     """A typo in SIGNON_ENV stops the app instead of guessing."""
     monkeypatch.setenv("SIGNON_ENV", "prod")
-    with pytest.raises(RuntimeError, match="SIGNON_ENV"):
+    with pytest.raises(ConfigurationError, match="SIGNON_ENV"):
         create_app()
 
 
@@ -91,3 +103,84 @@ def test_wsgi_exposes_app(monkeypatch, tmp_path):
     wsgi = importlib.import_module("wsgi")
     assert wsgi.app.name == "signon"
     sys.modules.pop("wsgi", None)
+
+
+def _production_env(tmp_path: Path) -> dict[str, str]:
+    """This process's environment, minus every setting: production, no key."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SIGNON_") and k not in ("DATABASE_URL", "SERVER_SOFTWARE")
+    }
+    env["SIGNON_INSTANCE_PATH"] = str(tmp_path)
+    return env
+
+
+def _refusal() -> str:
+    try:
+        create_app({"ENV": "production", "SECRET_KEY": None})
+    except ConfigurationError as exc:
+        return str(exc)
+    raise AssertionError("production started without a secret key")
+
+
+def test_a_command_without_settings_prints_one_sentence_and_exits_1(tmp_path):
+    """`flask --app wsgi admin create` with no SIGNON_ENV: the sentence, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "admin", "create", "a@b.org"],
+        cwd=REPO,
+        env=_production_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == _refusal()
+    assert "SIGNON_ENV=development" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_gunicorn_check_config_prints_one_sentence_and_exits_1(tmp_path):
+    """`gunicorn --check-config wsgi:app` loads the app in the master: SystemExit as is."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "wsgi:app"],
+        cwd=REPO,
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == _refusal()
+
+
+@pytest.mark.slow
+def test_gunicorn_stops_with_the_sentence_instead_of_restarting_workers(tmp_path):
+    """Workers exit with gunicorn's "App failed to load" status; the master stops."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "wsgi:app"],
+        cwd=REPO,
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,  # a master that restarts workers for ever never gets here
+    )
+    assert result.returncode == 4
+    assert "Traceback" not in result.stderr
+    assert _refusal() in result.stderr.splitlines()
+    assert "App failed to load" in result.stderr
+
+
+def test_production_over_plain_http_is_refused_with_the_fix(monkeypatch):
+    """An http:// base URL would silently break admin logins: say so at start-up."""
+    monkeypatch.setenv("SIGNON_SECRET_KEY", "a" * 64)
+    monkeypatch.setenv("SIGNON_BASE_URL", "http://sign.example.org")
+    monkeypatch.delenv("SIGNON_ENV", raising=False)
+    with pytest.raises(ConfigurationError, match="only sent over HTTPS"):
+        create_app()
+    monkeypatch.setenv("SIGNON_SESSION_COOKIE_SECURE", "false")
+    assert create_app().config["BASE_URL"] == "http://sign.example.org"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import link_in, make_statement, outbox, sign, signatures
+from factories import make_statement
+from helpers import link_in, outbox, sign, signatures
 
 from signon.models import SignatureState
 
@@ -144,7 +145,7 @@ def test_withdrawal_leaves_nothing_of_a_rejection_reason(admin_client, client, a
     """A reason an admin wrote is erased with the signature, audit log included."""
     import re
 
-    from conftest import csrf_token
+    from helpers import csrf_token
 
     from signon.extensions import db
     from signon.models import AuditEvent

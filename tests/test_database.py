@@ -7,13 +7,14 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import ON_POSTGRES, make_statement
+from factories import make_signature, make_statement
 from flask_migrate import check
+from helpers import ON_POSTGRES
 from sqlalchemy.exc import IntegrityError
 
-from signon.database import begin_write
+from signon.database import write_transaction
 from signon.extensions import db
-from signon.models import OrganisationType, Signature
+from signon.models import OrganisationType, Signature, SignatureState
 
 
 def test_migrations_match_the_models(app_factory, tmp_path):
@@ -58,8 +59,8 @@ def test_one_signature_per_canonical_email_per_statement(ctx):
 def test_erased_signatures_do_not_collide(ctx):
     """NULL canonical emails (erased rows) may repeat."""
     statement = make_statement()
-    db.session.add_all([_signature(statement.id, None), _signature(statement.id, None)])
-    db.session.commit()
+    make_signature(statement, SignatureState.withdrawn)
+    make_signature(statement, SignatureState.withdrawn)
 
 
 def test_states_are_enforced_by_the_database(ctx):
@@ -92,14 +93,15 @@ def _race(app, statement_id: int, *, immediate: bool, writers: int = 4) -> list[
             with app.app_context():
                 if immediate:
                     barrier.wait(timeout=5)
-                    begin_write()
-                    db.session.scalar(sa.select(sa.func.count(Signature.id)))
-                    time.sleep(0.05)  # hold the lock while the others try
+                    with write_transaction():
+                        db.session.scalar(sa.select(sa.func.count(Signature.id)))
+                        time.sleep(0.05)  # hold the lock while the others try
+                        db.session.add(_signature(statement_id, f"w{n}@example.org"))
                 else:
                     db.session.scalar(sa.select(sa.func.count(Signature.id)))
                     barrier.wait(timeout=5)  # everyone has read; now all write
-                db.session.add(_signature(statement_id, f"w{n}@example.org"))
-                db.session.commit()
+                    db.session.add(_signature(statement_id, f"w{n}@example.org"))
+                    db.session.commit()
         except Exception as exc:  # noqa: BLE001 -- collected for the assertions
             errors.append(exc)
         finally:
@@ -124,8 +126,8 @@ def test_deferred_read_then_write_fails_at_once_under_concurrency(app):
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite locking")
-def test_begin_write_makes_concurrent_writers_wait_instead_of_failing(app):
-    """With begin_write (BEGIN IMMEDIATE) the same race loses nothing."""
+def test_write_transaction_makes_concurrent_writers_wait_instead_of_failing(app):
+    """With write_transaction (BEGIN IMMEDIATE) the same race loses nothing."""
     with app.app_context():
         statement_id = make_statement().id
     assert _race(app, statement_id, immediate=True) == []

@@ -18,8 +18,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import VALID_FORM, free_port, make_due, make_statement, sign
+from factories import make_statement
 from flask import Flask
+from helpers import VALID_FORM, free_port, make_due, sign
 from processes import (
     Recorder,
     app_env,
@@ -32,7 +33,7 @@ from processes import (
 )
 from sqlalchemy import select, update
 
-from signon.database import begin_write, utcnow
+from signon.database import utcnow, write_transaction
 from signon.extensions import db
 from signon.models import OutboxMessage, OutboxState
 
@@ -224,11 +225,10 @@ def test_two_workers_never_send_a_message_twice(app_factory, processes, tmp_path
     env = app_env(uri, tmp_path, **settings)
     if mode == "polling":
         with app.app_context():
-            begin_write()
-            db.session.execute(
-                update(OutboxMessage).values(next_attempt_at=utcnow() + dt.timedelta(days=1))
-            )
-            db.session.commit()
+            with write_transaction():
+                db.session.execute(
+                    update(OutboxMessage).values(next_attempt_at=utcnow() + dt.timedelta(days=1))
+                )
             db.session.remove()
     with smtp_server(Recorder(delay=0.02), port) as server:
         workers = [processes.worker(env, once=mode == "once") for _ in range(2)]

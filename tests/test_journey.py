@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox, sign
+from factories import make_admin
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox, sign
 
-from signon.services import admins
 from signon.services import outbox as outbox_service
 
 CONTACT = {
@@ -22,7 +22,7 @@ def _walk_the_journey(app, client):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     with app.app_context():
-        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
 
     # A visitor reads the statement and signs it.
     page = client.get("/s/wsa-chechnya-2017")

@@ -20,8 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import ON_POSTGRES, VALID_FORM, free_port, make_statement
+from factories import make_statement
 from flask import Flask
+from helpers import ON_POSTGRES, VALID_FORM, free_port
 from processes import (
     Processes,
     Recorder,

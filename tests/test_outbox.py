@@ -19,11 +19,12 @@ from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import free_port, make_due, make_statement, outbox, sign
+from factories import make_statement
 from flask import Flask
+from helpers import free_port, make_due, outbox, sign
 from sqlalchemy import select, update
 
-from signon.database import begin_write, utcnow
+from signon.database import utcnow, write_transaction
 from signon.extensions import db, mail
 from signon.models import OutboxMessage, OutboxState, Signature
 from signon.services import outbox as outbox_service
@@ -424,12 +425,10 @@ def test_a_message_that_cannot_be_written_fails_alone(app_factory, smtp):
     handler, port = smtp()
     app = smtp_app(app_factory, port)
     sign_as(app, "first@example.org", "second@example.org")
-    with app.app_context():
-        begin_write()
+    with app.app_context(), write_transaction():
         db.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == 1).values(recipient="ü@example.org")
         )
-        db.session.commit()
     report = deliver(app)
     assert (report.sent, report.failed) == (1, 1)
     assert handler.recipients == ["second@example.org"]
@@ -497,12 +496,10 @@ def test_claim_of_dead_worker_is_taken_over_after_lease(app_factory, smtp):
     assert deliver(app).claimed == 0
     assert server.received == []
 
-    with app.app_context():
-        begin_write()
+    with app.app_context(), write_transaction():
         db.session.execute(
             update(OutboxMessage).values(claimed_at=utcnow() - dt.timedelta(seconds=601))
         )
-        db.session.commit()
     report = deliver(app)
 
     assert (report.claimed, report.sent) == (2, 2)
@@ -555,7 +552,7 @@ def test_withdrawn_signature_is_not_mailed(app_factory, smtp):
     sign_as(app, CONTACT)
     assert len(outbox(app)) == 1
 
-    with app.app_context():
+    with app.app_context(), write_transaction():
         signature = db.session.scalars(select(Signature)).one()
         assert signing.withdraw(signature)
 
@@ -575,7 +572,7 @@ def test_withdrawal_during_batch_skips_the_message(app_factory, smtp):
         if recipient != "first@example.org":
             return
         try:
-            with app.app_context():
+            with app.app_context(), write_transaction():
                 signature = db.session.scalars(
                     select(Signature).where(Signature.contact_email == "second@example.org")
                 ).one()

@@ -7,9 +7,8 @@ import uuid
 
 import pytest
 import redis
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, make_statement, outbox, sign
-
-from signon.services import admins
+from factories import make_admin, make_statement
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox, sign
 
 REDIS_URL = os.environ.get("SIGNON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -79,7 +78,7 @@ def test_failed_logins_are_limited_and_successful_ones_are_not(app_factory):
         app_factory, RATELIMIT_LOGIN="3 per minute", RATELIMIT_LOGIN_PER_ACCOUNT="100 per hour"
     )
     with app.app_context():
-        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
     for _ in range(5):
         assert _login(app.test_client(), ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
     client = app.test_client()
@@ -94,7 +93,7 @@ def test_failed_logins_are_limited_per_account_whether_or_not_it_exists(app_fact
         app_factory, RATELIMIT_LOGIN="100 per minute", RATELIMIT_LOGIN_PER_ACCOUNT="2 per hour"
     )
     with app.app_context():
-        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
     for email in (ADMIN_EMAIL, "nobody@example.org"):
         client = app.test_client()
         assert [_login(client, email, "wrong").status_code for _ in range(2)] == [400, 400]

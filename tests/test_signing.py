@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import VALID_FORM, make_statement, outbox, sign, signatures
+from factories import make_signature, make_statement
+from helpers import VALID_FORM, outbox, sign, signatures
 
 from signon.extensions import db
 from signon.models import SignatureState
@@ -63,21 +64,30 @@ def test_repeat_after_the_resend_interval_resends_the_confirmation(app_factory):
     assert [m.kind for m in outbox(app)] == ["confirm", "confirm"]
 
 
-def test_repeat_of_a_confirmed_signature_sends_nothing(app_factory):
-    """Once confirmed, signing again reveals nothing and sends nothing."""
+def test_repeat_of_a_confirmed_signature_tells_its_contact(app_factory):
+    """Once confirmed, signing again changes nothing; the contact hears of it, not the sender."""
     app = app_factory(CONFIRM_RESEND_INTERVAL=0)
     client = app.test_client()
     with app.app_context():
-        slug = make_statement().slug
-    sign(client, slug)
-    with app.app_context():
-        from signon.models import Signature
-
-        db.session.get(Signature, 1).confirm(verify=False)
-        db.session.commit()
+        statement = make_statement()
+        slug = statement.slug
+        make_signature(
+            statement, SignatureState.confirmed, contact_email=VALID_FORM["contact_email"]
+        )
     response = sign(client, slug)
     assert response.status_code == 303
-    assert len(outbox(app)) == 1
+    assert response.headers["Location"].endswith(f"/s/{slug}/signed")
+    [notice] = outbox(app)
+    assert notice.kind == "already_signed"
+    assert "Nothing has changed" in notice.body_text
+    assert [s.state for s in signatures(app)] == [SignatureState.confirmed]
+
+
+def test_repeats_within_the_interval_send_nothing_more(client, app, statement):
+    """A repeat soon after the last email sends none, whatever the state."""
+    sign(client, statement)
+    sign(client, statement)
+    assert [m.kind for m in outbox(app)] == ["confirm"]
 
 
 @pytest.mark.parametrize(
@@ -140,15 +150,36 @@ def test_count_only_choice_is_recorded(client, app, statement):
 @pytest.mark.parametrize(
     "headers",
     [
-        {"Origin": "http://localhost"},
-        {"Referer": "http://localhost/s/test-statement"},
-        {"Origin": "http://signon.test"},  # BASE_URL's origin, e.g. behind a proxy
+        {"Origin": "http://signon.test"},  # BASE_URL's origin
+        {"Referer": "http://signon.test/s/test-statement"},
         {},  # no browser: nothing to compare, the other defences apply
     ],
 )
 def test_same_origin_posts_are_accepted(client, app, statement, headers):
-    """Our own pages, and the configured public origin, may post the form."""
+    """Pages at the configured public origin may post the form."""
     response = client.post(f"/s/{statement}/sign", data=VALID_FORM, headers=headers)
+    assert response.status_code == 303
+
+
+def test_the_host_header_does_not_widen_the_allowed_origin(client, app, statement):
+    """A request naming its own Host is still judged against BASE_URL alone."""
+    response = client.post(
+        f"/s/{statement}/sign",
+        data=VALID_FORM,
+        headers={"Host": "evil.example", "Origin": "http://evil.example"},
+    )
+    assert response.status_code == 403
+    assert signatures(app) == []
+
+
+def test_development_also_accepts_the_address_it_is_served_on(app_factory):
+    """`make run` serves 127.0.0.1 or localhost, whatever BASE_URL says."""
+    app = app_factory(ENV="development")
+    with app.app_context():
+        slug = make_statement().slug
+    response = app.test_client().post(
+        f"/s/{slug}/sign", data=VALID_FORM, headers={"Origin": "http://localhost"}
+    )
     assert response.status_code == 303
 
 

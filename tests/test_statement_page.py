@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_statement
+from factories import make_signature, make_statement
 
 from signon.extensions import db
 from signon.models import OrganisationType, Signature, SignatureState, StatementState
@@ -10,19 +10,15 @@ from signon.services.markdown import render_markdown
 
 
 def _verified(statement_id: int, name: str, country: str, **fields: object) -> Signature:
-    signature = Signature(
-        statement_id=statement_id,
+    state = fields.pop("state", SignatureState.verified)
+    return make_signature(
+        statement_id,
+        state,
         org_name=name,
         org_type=OrganisationType.collective,
         country=country,
-        contact_name=f"Contact of {name}",
-        contact_email=f"{name.lower().replace(' ', '.')}@example.org",
-        email_canonical=f"{name.lower().replace(' ', '.')}@example.org",
-        state=SignatureState.verified,
         **fields,
     )
-    db.session.add(signature)
-    return signature
 
 
 def test_markdown_renders_footnotes_and_keeps_no_script():
@@ -56,9 +52,7 @@ def test_counts_organisations_and_countries_of_verified_signatures_only(client, 
         _verified(statement.id, "Alpha Union", "DE")
         _verified(statement.id, "Beta Collective", "DE")
         _verified(statement.id, "Gamma Group", "FR", show_name=False)
-        pending = _verified(statement.id, "Pending Org", "BR")
-        pending.state = SignatureState.pending
-        db.session.commit()
+        _verified(statement.id, "Pending Org", "BR", state=SignatureState.pending)
     html = client.get("/s/test-statement").get_data(as_text=True)
     assert "3 organisations" in html and "2 countries" in html
     assert "Alpha Union" in html and "Beta Collective" in html

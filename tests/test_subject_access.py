@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conftest import csrf_token, make_statement, outbox, sign, signatures
+from factories import make_statement
+from helpers import audit_log, csrf_token, outbox, sign, signatures
 
-from signon.extensions import db
-from signon.models import AuditEvent, SignatureState
+from signon.models import SignatureState
 
 
 def _find(admin_client, email):
@@ -51,7 +51,7 @@ def test_export_is_a_complete_json_file_and_is_audited(admin_client, client, app
     assert data["signatures"][0]["contact_name"] == "Alex Private-Contact"
     assert len(data["emails"]) == 2 and data["emails"][0]["kind"] == "confirm"
     with app.app_context():
-        [event] = db.session.scalars(db.select(AuditEvent)).all()
+        [event] = audit_log(app)
         assert event.action == "export" and "@" not in event.detail
 
 
@@ -69,7 +69,7 @@ def test_erase_withdraws_everything_and_leaves_others_alone(admin_client, client
     assert rows[0].contact_email is None and rows[1].org_name == ""
     assert [m.recipient for m in outbox(app)] == ["someone.else@example.org"]
     with app.app_context():
-        actions = db.session.scalars(db.select(AuditEvent.action)).all()
+        actions = [e.action for e in audit_log(app)]
     assert actions == ["erase", "erase"]
     assert "Nothing is held" in _find(admin_client, "sam.person@gmail.com").get_data(as_text=True)
 

@@ -1,7 +1,10 @@
-"""The admin area: login and the verification queue."""
+"""The admin area: login, the verification queue, email delivery, personal data.
+
+One module per area, each registering its routes on ``bp``.
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import views  # noqa: E402, F401  (routes register on bp)
+from . import auth, outbox, people, queue  # noqa: E402, F401  (routes register on bp)

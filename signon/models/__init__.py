@@ -1,14 +1,18 @@
 """Database models, one module per aggregate."""
 
-from .admin import Admin
-from .audit import AuditEvent
+from .admin import Admin, AdminSession
+from .audit import AuditAction, AuditEvent
+from .network import NetworkKey
 from .outbox import OutboxMessage, OutboxState
 from .signature import OrganisationType, Signature, SignatureState
 from .statement import Statement, StatementState
 
 __all__ = [
     "Admin",
+    "AdminSession",
+    "AuditAction",
     "AuditEvent",
+    "NetworkKey",
     "OrganisationType",
     "OutboxMessage",
     "OutboxState",

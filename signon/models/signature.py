@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +53,11 @@ _TYPE_LABELS = {
 }
 
 
+def new_link_id() -> str:
+    """A random, unguessable id for the links in a signature's emails."""
+    return secrets.token_urlsafe(16)
+
+
 class Signature(db.Model):
     """An organisation's signature with its contact, who is never shown.
 
@@ -66,9 +72,33 @@ class Signature(db.Model):
         # NULLs never collide, so a withdrawn signatory may sign again.
         sa.UniqueConstraint("statement_id", "email_canonical"),
         sa.Index("ix_signature_statement_state", "statement_id", "state"),
+        # A signature that is still there has somewhere to send its links.
+        sa.CheckConstraint(
+            "state = 'withdrawn' OR (contact_email IS NOT NULL AND email_canonical IS NOT NULL)",
+            name="live_has_contact",
+        ),
+        # Withdrawal erases everything that could identify anyone (withdraw()).
+        sa.CheckConstraint(
+            "state != 'withdrawn' OR (contact_name IS NULL AND contact_email IS NULL"
+            " AND email_canonical IS NULL AND contact_role IS NULL AND ip_hash IS NULL"
+            " AND rejection_reason IS NULL AND org_name = '' AND city = ''"
+            " AND website = '' AND comment = '')",
+            name="withdrawn_is_erased",
+        ),
+        # Every state but pending is reached by a transition that stamps it.
+        sa.CheckConstraint(
+            "(state != 'confirmed' OR confirmed_at IS NOT NULL)"
+            " AND (state != 'verified' OR verified_at IS NOT NULL)"
+            " AND (state != 'rejected' OR rejected_at IS NOT NULL)"
+            " AND (state != 'withdrawn' OR withdrawn_at IS NOT NULL)",
+            name="state_is_stamped",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What emailed links name instead of the row id, which would tell anyone
+    # holding one link roughly how many signatures (pending ones too) exist.
+    link_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_link_id)
     statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statement.id"))
     state: Mapped[SignatureState] = mapped_column(
         enum_column(SignatureState, "signature_state"), default=SignatureState.pending
@@ -92,10 +122,13 @@ class Signature(db.Model):
     contact_role: Mapped[str | None] = mapped_column(sa.String(100))
     # HMAC of the signer's IP under a server key: enough to see many
     # signatures from one network, useless for finding the person.
+    # It is keyed with the day's NetworkKey and cleared after a day (retention).
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     consented_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When the signatory was last emailed about a submission (confirmation
+    # link, or a repeat's notice): repeats re-send at most once an interval.
     confirmation_sent_at: Mapped[dt.datetime | None]
     confirmed_at: Mapped[dt.datetime | None]
     verified_at: Mapped[dt.datetime | None]

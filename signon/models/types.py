@@ -7,7 +7,7 @@ import enum
 import sqlalchemy as sa
 
 
-def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+def enum_column(enum_cls: type[enum.Enum], name: str, length: int = 20) -> sa.Enum:
     """A portable enum: VARCHAR plus a named CHECK constraint on every database.
 
     Native PostgreSQL enums need their own migrations to gain a value; a check
@@ -18,7 +18,7 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=20,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

@@ -8,20 +8,11 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..services import statements
-from ..signing.forms import SignForm
+from ..web.pages import cacheable, get_statement, render_statement
+from ..web.sign_form import SignForm
 from . import bp
-from .pages import SHARED_CACHE_MAX_AGE, get_statement, render_statement
 
 SIGNATORIES_PER_PAGE = 100
-
-
-def cacheable(response: Response) -> Response:
-    """Let shared caches keep a public page; browsers revalidate it by ETag."""
-    response.cache_control.public = True
-    response.cache_control.max_age = 0
-    response.cache_control.s_maxage = SHARED_CACHE_MAX_AGE
-    response.add_etag()
-    return response.make_conditional(request)
 
 
 @bp.get("/")
@@ -50,7 +41,7 @@ def signatories(slug: str) -> Response:
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= pages:
         abort(404, "There is no such page of signatories.")
-    listed = statements.listed_signatures(
+    listed = statements.listed_signatories(
         found, SIGNATORIES_PER_PAGE, (page - 1) * SIGNATORIES_PER_PAGE
     )
     return cacheable(
@@ -59,7 +50,7 @@ def signatories(slug: str) -> Response:
                 "public/signatories.html",
                 statement=found,
                 tally=tally,
-                signatures=listed,
+                signatories=listed,
                 page=page,
                 pages=pages,
             )

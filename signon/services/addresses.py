@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
-__all__ = ["EmailNotValidError", "canonical_email", "normalise_email"]
+__all__ = [
+    "EmailNotValidError",
+    "canonical_email",
+    "configured_canonical_email",
+    "normalise_email",
+]
 
 
 def normalise_email(address: str, *, check_deliverability: bool = False) -> str:
@@ -23,17 +29,31 @@ def normalise_email(address: str, *, check_deliverability: bool = False) -> str:
     return result.normalized
 
 
-def canonical_email(address: str, dotless_domains: Iterable[str]) -> str:
+def canonical_email(
+    address: str,
+    dotless_domains: Iterable[str],
+    aliases: Mapping[str, str] | None = None,
+) -> str:
     """The form two addresses share when they reach the same mailbox.
 
     Case is ignored everywhere, the domain is compared in its ASCII (IDNA)
-    form, and for providers in ``dotless_domains`` (such as gmail.com) dots
-    and a "+tag" in the local part are ignored as the provider ignores them.
-    ``address`` must already be valid (see ``normalise_email``).
+    form and replaced by the one it is an alias of (googlemail.com is
+    gmail.com), and for providers in ``dotless_domains`` (such as gmail.com)
+    dots and a "+tag" in the local part are ignored as the provider ignores
+    them. ``address`` must already be valid (see ``normalise_email``).
     """
     result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     local = result.local_part.lower()
     domain = (result.ascii_domain or result.domain).lower()
+    domain = {k.lower(): v.lower() for k, v in (aliases or {}).items()}.get(domain, domain)
     if domain in {d.lower() for d in dotless_domains}:
         local = local.split("+", 1)[0].replace(".", "")
     return f"{local}@{domain}"
+
+
+def configured_canonical_email(address: str) -> str:
+    """``canonical_email`` with the providers and aliases the site is configured with."""
+    config = current_app.config
+    return canonical_email(
+        address, config["CANONICAL_EMAIL_DOMAINS"], config["EMAIL_DOMAIN_ALIASES"]
+    )

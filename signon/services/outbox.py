@@ -25,7 +25,7 @@ from flask_mail import Connection
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..database import begin_write, utcnow
+from ..database import require_write, utcnow, write_transaction
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Signature
 from . import smtp
@@ -33,25 +33,49 @@ from . import smtp
 log = logging.getLogger(__name__)
 
 
-def enqueue(
-    kind: str, recipient: str, *, signature: Signature | None = None, **context: Any
-) -> OutboxMessage:
-    """Render the email ``kind`` and add it to the session's transaction.
+@dataclass(frozen=True)
+class RenderedEmail:
+    """An email's three parts, rendered from its template folder."""
 
-    An email is a name, a context and a template folder:
-    ``templates/email/<kind>/{subject.txt, body.txt, body.html}``. It is
-    rendered now, so the worker needs nothing but the row.
+    kind: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def render(kind: str, **context: Any) -> RenderedEmail:
+    """Render ``templates/email/<kind>/{subject.txt, body.txt, body.html}``.
+
+    An email is a name, a context and a template folder. It is rendered when
+    queued, so the worker needs nothing but the row.
     """
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     subject = render_template(f"email/{kind}/subject.txt", **context)
-    message = OutboxMessage(
+    return RenderedEmail(
         kind=kind,
-        signature_id=signature.id if signature is not None else None,
-        recipient=recipient,
         # Headers are single lines; templates are ours, but be certain.
         subject=" ".join(subject.split())[:300],
         body_text=render_template(f"email/{kind}/body.txt", **context),
         body_html=render_template(f"email/{kind}/body.html", **context),
+    )
+
+
+def enqueue(
+    email: RenderedEmail, recipient: str, *, signature: Signature | None = None
+) -> OutboxMessage:
+    """Add ``email`` to the outbox, in the caller's unit of work.
+
+    It is sent only if that unit commits: a change and the email it causes
+    land together or not at all.
+    """
+    require_write()
+    message = OutboxMessage(
+        kind=email.kind,
+        signature_id=signature.id if signature is not None else None,
+        recipient=recipient,
+        subject=email.subject,
+        body_text=email.body_text,
+        body_html=email.body_html,
     )
     db.session.add(message)
     return message
@@ -111,15 +135,14 @@ def claim_due(limit: int) -> Claim:
         .with_for_update(skip_locked=True)
     )
     token = uuid.uuid4().hex
-    begin_write()
-    ids = db.session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .values(state=OutboxState.sending, claimed_at=now, claimed_by=token)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
+    with write_transaction():
+        ids = db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(state=OutboxState.sending, claimed_at=now, claimed_by=token)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
     return Claim(token=token, ids=sorted(ids))
 
 
@@ -161,18 +184,17 @@ def _take_up(message_id: int, token: str) -> OutboxMessage | None:
     conversation, however long the batch takes. None means another worker
     took the row over, or a withdrawal deleted it.
     """
-    begin_write()
-    renewed = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.state == OutboxState.sending,
-            OutboxMessage.claimed_by == token,
-        )
-        .values(claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    with write_transaction():
+        renewed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.state == OutboxState.sending,
+                OutboxMessage.claimed_by == token,
+            )
+            .values(claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
     return db.session.get(OutboxMessage, message_id) if renewed else None
 
 
@@ -191,14 +213,13 @@ def _send_one(connection: Connection, message_id: int, token: str, report: Deliv
         else:
             report.retrying += 1
         return
-    begin_write()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
-        .values(state=OutboxState.sent, sent_at=utcnow(), claimed_at=None, claimed_by=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
+            .values(state=OutboxState.sent, sent_at=utcnow(), claimed_at=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
     report.sent += 1
     log.info("sent outbox message %d (%s)", message_id, row.kind)
 
@@ -210,31 +231,30 @@ def _record_failure(message_ids: list[int], token: str, error: str, *, permanent
     """
     config = current_app.config
     gave_up = 0
-    begin_write()
-    rows = db.session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == token
-        )
-    ).all()
-    now = utcnow()
-    for row in rows:
-        row.attempts += 1
-        row.last_error = error[:500]
-        row.claimed_at = None
-        row.claimed_by = None
-        if permanent or row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
-            row.state = OutboxState.failed
-            row.failed_at = now
-            gave_up += 1
-            log.error("outbox message %d (%s) failed: %s", row.id, row.kind, error)
-        else:
-            delay = min(
-                config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (row.attempts - 1),
-                config["OUTBOX_MAX_BACKOFF_SECONDS"],
+    with write_transaction():
+        rows = db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == token
             )
-            row.state = OutboxState.queued
-            row.next_attempt_at = now + dt.timedelta(seconds=delay)
-    db.session.commit()
+        ).all()
+        now = utcnow()
+        for row in rows:
+            row.attempts += 1
+            row.last_error = error[:500]
+            row.claimed_at = None
+            row.claimed_by = None
+            if permanent or row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+                row.state = OutboxState.failed
+                row.failed_at = now
+                gave_up += 1
+                log.error("outbox message %d (%s) failed: %s", row.id, row.kind, error)
+            else:
+                delay = min(
+                    config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (row.attempts - 1),
+                    config["OUTBOX_MAX_BACKOFF_SECONDS"],
+                )
+                row.state = OutboxState.queued
+                row.next_attempt_at = now + dt.timedelta(seconds=delay)
     return gave_up
 
 
@@ -242,14 +262,13 @@ def _release(message_ids: list[int], token: str) -> None:
     """Hand untried messages back to the queue, due at once, no attempt counted."""
     if not message_ids:
         return
-    begin_write()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == token)
-        .values(state=OutboxState.queued, claimed_at=None, claimed_by=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == token)
+            .values(state=OutboxState.queued, claimed_at=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryReport:

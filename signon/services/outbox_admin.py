@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from ..database import begin_write, utcnow
+from ..database import require_write, utcnow
 from ..extensions import db
-from ..models import Admin, AuditEvent, OutboxMessage, OutboxState
+from ..models import Admin, AuditAction, OutboxMessage, OutboxState
+from . import audit
 
 
 def state_counts() -> dict[OutboxState, int]:
@@ -37,7 +38,7 @@ def troubled(limit: int = 200) -> list[OutboxMessage]:
 
 def retry(message_id: int, admin: Admin) -> bool:
     """Give a failed message a fresh set of attempts, due now. False if not failed."""
-    begin_write()
+    require_write()
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.failed)
@@ -51,8 +52,6 @@ def retry(message_id: int, admin: Admin) -> bool:
     )
     changed = result.rowcount == 1
     if changed:
-        db.session.add(
-            AuditEvent(admin_id=admin.id, action="retry-email", detail=f"outbox {message_id}")
-        )
-    db.session.commit()
+        message = db.session.get(OutboxMessage, message_id)
+        audit.record(AuditAction.retry_email, admin, message=message)
     return changed

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import ipaddress
+import secrets
 
 from flask import current_app
+from sqlalchemy import delete, update
+
+from ..database import insert_ignoring_conflict, require_write, utcnow
+from ..extensions import db
+from ..models import NetworkKey, Signature
 
 
 def keyed_hash(purpose: str, value: str) -> str:
@@ -39,11 +46,59 @@ def network_of(ip: str) -> str:
 
 
 def network_hash(ip: str | None) -> str | None:
-    """A keyed hash of the client's network; the address itself is never stored.
+    """The keyed hash of the client's network that a signature keeps for a day.
 
     Enough to notice many signatures from one network, useless for finding
-    the person.
+    the person. The key is the day's random ``NetworkKey``, not SECRET_KEY:
+    IPv4 has only four billion addresses, so anyone holding a key could hash
+    them all and read the networks back; a day's key is deleted once its
+    hashes are cleared (``forget_networks``), and then nothing can. Call it
+    inside a write transaction: the first signature of a day creates the key.
     """
     if not ip:
         return None
-    return keyed_hash("network", network_of(ip))
+    key = _day_key(utcnow().date())
+    return hmac.new(key, network_of(ip).encode(), hashlib.sha256).hexdigest()
+
+
+def _day_key(day: dt.date) -> bytes:
+    # Cached per app for the day: one query a day per process, not per request.
+    cache: dict[dt.date, bytes] = current_app.extensions.setdefault("signon.network_keys", {})
+    if day not in cache:
+        require_write()
+        db.session.execute(
+            insert_ignoring_conflict(
+                NetworkKey, {"day": day, "key": secrets.token_bytes(32)}, ["day"]
+            )
+        )
+        found = db.session.get(NetworkKey, day)
+        assert found is not None
+        cache.clear()  # only today's key is ever needed in memory
+        cache[day] = found.key
+    return cache[day]
+
+
+# The signal of many signatures from one network looks back this far.
+NETWORK_MEMORY = dt.timedelta(hours=24)
+
+
+def forget_networks() -> int:
+    """Clear network hashes older than a day, and the keys of past days.
+
+    Returns how many signatures lost their hash. After this, no key exists
+    that could tie an old signature to a network.
+    """
+    require_write()
+    now = utcnow()
+    cleared = db.session.execute(
+        update(Signature)
+        .where(Signature.ip_hash.is_not(None), Signature.created_at < now - NETWORK_MEMORY)
+        .values(ip_hash=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    # Yesterday's key stays while its hashes may: a signature at 23:59
+    # keeps its hash until 23:59 the next day.
+    db.session.execute(
+        delete(NetworkKey).where(NetworkKey.day < now.date() - dt.timedelta(days=1))
+    )
+    return cleared

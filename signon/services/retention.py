@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import delete, func
 
-from ..database import begin_write, utcnow
+from ..database import require_write, utcnow
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Signature, SignatureState
 
@@ -20,13 +20,12 @@ def purge_unconfirmed(days: int) -> int:
     """
     cutoff = utcnow() - dt.timedelta(days=days)
     last_contact = func.coalesce(Signature.confirmation_sent_at, Signature.created_at)
-    begin_write()
+    require_write()
     result = db.session.execute(
         delete(Signature)
         .where(Signature.state == SignatureState.pending, last_contact < cutoff)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount
 
 
@@ -38,11 +37,10 @@ def purge_sent_email(days: int) -> int:
     Failed emails stay until an admin retries them or they are erased.
     """
     cutoff = utcnow() - dt.timedelta(days=days)
-    begin_write()
+    require_write()
     result = db.session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.sent, OutboxMessage.sent_at < cutoff)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount

@@ -1,8 +1,10 @@
 """The lifecycle of a signature: submit, confirm, verify, reject, withdraw.
 
-Each operation opens its own write transaction, changes the signature, adds
-the email the change causes to the outbox, records admin actions in the audit
-log, and commits once: a change and its email land together or not at all.
+Each operation changes the signature, adds the email the change causes to the
+outbox and records admin actions in the audit log, all inside the caller's
+unit of work (``database.write_transaction``): a change and its email land
+together or not at all, and operations compose (erasing a person withdraws
+each of their signatures in one unit).
 """
 
 from __future__ import annotations
@@ -13,23 +15,22 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..database import begin_write, utcnow
+from ..database import insert_ignoring_conflict, require_write, utcnow
 from ..extensions import db
 from ..models import (
     Admin,
-    AuditEvent,
+    AuditAction,
     OrganisationType,
     OutboxMessage,
     Signature,
     SignatureState,
     Statement,
 )
-from . import tokens
-from .addresses import canonical_email
-from .mail import confirmation_email, verified_email
+from . import audit, mail, tokens
+from .addresses import configured_canonical_email
+from .privacy import network_hash
 
 
 @dataclass(frozen=True)
@@ -53,87 +54,70 @@ class Submission(enum.Enum):
 
     created = "created"
     resent = "resent"
+    notified = "notified"
     unchanged = "unchanged"
 
 
-def submit(statement: Statement, data: SignatureData, *, ip_hash: str | None) -> Submission:
+def submit(statement: Statement, data: SignatureData, *, ip: str | None) -> Submission:
     """Record a new pending signature and queue its confirmation email.
 
     If this address (canonicalised) already signed the statement, nothing is
-    created: an unconfirmed signature gets a fresh confirmation email (at
-    most once per CONFIRM_RESEND_INTERVAL) and anything else is left alone.
+    created. An unconfirmed signature gets a fresh confirmation email, any
+    other a notice that the address was used again; either at most once per
+    CONFIRM_RESEND_INTERVAL.
 
-    A repeat answers about a millisecond faster than a new signature (no
-    INSERT). That is accepted rather than padded with sleeps that would tie
-    up workers in a spike: measuring it needs hundreds of samples, the
-    per-address rate limit allows a handful an hour, and probing an address
-    that has not signed creates a pending signature and emails its owner.
+    Both paths do the same work, so that response times do not tell whether
+    an address signed: the same INSERT (which a repeat's unique key turns
+    into nothing), the same locked SELECT, the same rendering of an email;
+    only whether that email is queued differs (a repeat within the interval
+    renders one and drops it). ``bench/signing_timing.py`` measures it.
     """
-    statement_id = statement.id
-    canonical = canonical_email(data.contact_email, current_app.config["CANONICAL_EMAIL_DOMAINS"])
-    begin_write()
-    existing = _find(statement_id, canonical)
-    if existing is not None:
-        outcome = _resend(existing)
-        db.session.commit()
-        return outcome
-    signature = Signature(
-        statement_id=statement_id,
-        org_name=data.org_name,
-        org_type=data.org_type,
-        country=data.country,
-        city=data.city,
-        website=data.website,
-        comment=data.comment,
-        show_name=data.show_name,
-        contact_name=data.contact_name,
-        contact_email=data.contact_email,
-        email_canonical=canonical,
-        contact_role=data.contact_role or None,
-        ip_hash=ip_hash,
-        confirmation_sent_at=utcnow(),
-    )
-    db.session.add(signature)
-    try:
-        db.session.flush()  # the id goes into the confirmation link
-        confirmation_email(signature)
-        db.session.commit()
-    except IntegrityError:
-        # The same address signed in a concurrent request (PostgreSQL; SQLite
-        # serialises writers): treat this one as the repeat it is.
-        db.session.rollback()
-        begin_write()
-        existing = _find(statement_id, canonical)
-        if existing is None:
-            raise
-        outcome = _resend(existing)
-        db.session.commit()
-        return outcome
-    return Submission.created
-
-
-def _find(statement_id: int, canonical: str) -> Signature | None:
-    # Locked (PostgreSQL), so two simultaneous repeats cannot both re-send.
-    return db.session.scalar(
-        select(Signature)
-        .where(
-            Signature.statement_id == statement_id,
-            Signature.email_canonical == canonical,
+    require_write()
+    canonical = configured_canonical_email(data.contact_email)
+    now = utcnow()
+    db.session.execute(
+        insert_ignoring_conflict(
+            Signature,
+            {
+                "statement_id": statement.id,
+                "org_name": data.org_name,
+                "org_type": data.org_type,
+                "country": data.country,
+                "city": data.city,
+                "website": data.website,
+                "comment": data.comment,
+                "show_name": data.show_name,
+                "contact_name": data.contact_name,
+                "contact_email": data.contact_email,
+                "email_canonical": canonical,
+                "contact_role": data.contact_role or None,
+                "ip_hash": network_hash(ip),
+                "created_at": now,
+                "consented_at": now,
+            },
+            ["statement_id", "email_canonical"],
         )
-        .with_for_update()
     )
-
-
-def _resend(signature: Signature) -> Submission:
-    if signature.state is not SignatureState.pending:
-        return Submission.unchanged
+    # Locked (PostgreSQL), so two simultaneous repeats cannot both re-send.
+    signature = db.session.scalars(
+        select(Signature)
+        .where(Signature.statement_id == statement.id, Signature.email_canonical == canonical)
+        .with_for_update()
+    ).one()
+    created = signature.confirmation_sent_at is None
+    if signature.state is SignatureState.pending:
+        email = mail.confirmation_email(signature)
+    else:
+        email = mail.already_signed_email(signature)
     interval = dt.timedelta(seconds=current_app.config["CONFIRM_RESEND_INTERVAL"])
     last = signature.confirmation_sent_at
-    if last is not None and utcnow() - last < interval:
+    if last is not None and now - last < interval:
         return Submission.unchanged
-    signature.confirmation_sent_at = utcnow()
-    confirmation_email(signature)
-    return Submission.resent
+    signature.confirmation_sent_at = now
+    mail.send(email, signature)
+    if created:
+        return Submission.created
+    return Submission.resent if signature.state is SignatureState.pending else Submission.notified
 
 
 def awaiting_verification() -> list[Signature]:
@@ -149,14 +133,20 @@ def awaiting_verification() -> list[Signature]:
 
 
 def signature_for_token(token: str, purpose: str) -> Signature:
-    """The signature a confirm or withdraw link is for.
+    """The signature a confirm or withdraw link is for, locked for a change.
 
     Raises ``tokens.TokenExpired`` or ``tokens.TokenInvalid``; an erased
     signature's links are invalid.
     """
-    signature_id, fingerprint = tokens.signature_id_from_token(token, purpose)
-    signature = db.session.get(Signature, signature_id, with_for_update=True)
+    link_id, fingerprint = tokens.read_token(token, purpose)
+    signature = signature_by_link_id(link_id, lock=True)
     return tokens.check_fingerprint(signature, fingerprint)
+
+
+def signature_by_link_id(link_id: str, *, lock: bool = False) -> Signature | None:
+    """The signature whose emailed links name ``link_id``."""
+    query = select(Signature).where(Signature.link_id == link_id)
+    return db.session.scalar(query.with_for_update() if lock else query)
 
 
 def _lock(signature: Signature) -> None:
@@ -178,77 +168,62 @@ def confirm(token: str) -> Signature:
     contact is told so by email. Raises ``StatementClosed`` for a pending
     signature whose statement closed (or passed its deadline) meanwhile.
     """
-    begin_write()
+    require_write()
     signature = signature_for_token(token, tokens.CONFIRM)
     if signature.state is SignatureState.pending and not signature.statement.is_open:
-        db.session.rollback()
         raise StatementClosed
     verify_now = not signature.statement.needs_verification
     if signature.confirm(verify=verify_now) and verify_now:
-        verified_email(signature)
-    db.session.commit()
+        mail.send(mail.verified_email(signature), signature)
     return signature
 
 
 def verify(signature: Signature, admin: Admin) -> bool:
     """An admin makes a confirmed signature public; the contact is emailed."""
-    begin_write()
+    require_write()
     _lock(signature)
     changed = signature.verify()
     if changed:
-        verified_email(signature)
-        _audit(admin, "verify", signature)
-    db.session.commit()
+        mail.send(mail.verified_email(signature), signature)
+        audit.record(AuditAction.verify, admin, signature=signature)
     return changed
 
 
 def reject(signature: Signature, admin: Admin, reason: str = "") -> bool:
     """An admin turns a confirmed signature down; the signatory is not emailed."""
-    begin_write()
+    require_write()
     _lock(signature)
     changed = signature.reject(reason.strip())
     if changed:
         # The reason stays on the signature only, where withdrawal erases it.
-        _audit(admin, "reject", signature)
-    db.session.commit()
+        audit.record(AuditAction.reject, admin, signature=signature)
     return changed
 
 
 def approve_comment(signature: Signature, admin: Admin, approved: bool) -> bool:
     """Publish (or hide again) a signature's public comment."""
-    begin_write()
+    require_write()
     _lock(signature)
     changed = bool(signature.comment) and signature.comment_approved is not approved
     if changed:
         signature.comment_approved = approved
-        _audit(admin, "approve-comment" if approved else "hide-comment", signature)
-    db.session.commit()
+        action = AuditAction.approve_comment if approved else AuditAction.hide_comment
+        audit.record(action, admin, signature=signature)
     return changed
 
 
 def withdraw(signature: Signature, admin: Admin | None = None) -> bool:
     """Take the signature off every list and erase its personal data.
 
-    Queued emails go too: they hold the contact's name and address.
+    Queued emails go too: they hold the contact's name and address. After the
+    caller commits, ``database.checkpoint_after_erasure()`` pushes the erased
+    values out of SQLite's write-ahead log.
     """
-    begin_write()
+    require_write()
     _lock(signature)
-    signature_id = signature.id
     changed = signature.withdraw()
     if changed:
-        db.session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature_id))
-        _audit(admin, "withdraw" if admin is None else "erase", signature)
-    db.session.commit()
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
+        action = AuditAction.withdraw if admin is None else AuditAction.erase
+        audit.record(action, admin, signature=signature)
     return changed
-
-
-def _audit(admin: Admin | None, action: str, signature: Signature) -> None:
-    # No detail: whatever an admin might write there (a reason) could name
-    # someone, and the audit log is not erased with the signature.
-    db.session.add(
-        AuditEvent(
-            admin_id=admin.id if admin is not None else None,
-            action=action,
-            signature_id=signature.id,
-        )
-    )

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..database import begin_write
+from ..database import require_write
 from ..extensions import db
 from ..models import Signature, SignatureState, Statement, StatementState
+from . import public
+from .public import PublicSignatory
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {
@@ -96,7 +98,7 @@ def import_statement(text: str) -> tuple[Statement, bool]:
     Returns the statement and whether it was created.
     """
     settings = parse_statement_file(text)
-    begin_write()
+    require_write()
     statement = db.session.scalar(select(Statement).where(Statement.slug == settings["slug"]))
     created = statement is None
     if statement is None:
@@ -104,7 +106,7 @@ def import_statement(text: str) -> tuple[Statement, bool]:
         db.session.add(statement)
     for key, value in settings.items():
         setattr(statement, key, value)
-    db.session.commit()
+    db.session.flush()
     return statement, created
 
 
@@ -136,22 +138,22 @@ def tally(statement: Statement) -> Tally:
     return Tally(organisations=row[0], countries=row[1], unnamed=row[2])
 
 
-def listed_signatures(
+def listed_signatories(
     statement: Statement, limit: int | None = None, offset: int = 0
-) -> list[Signature]:
-    """Verified signatures that may be named, by organisation name."""
-    query = (
-        select(Signature)
-        .where(
-            Signature.statement_id == statement.id,
-            Signature.state == SignatureState.verified,
-            Signature.show_name.is_(True),
-        )
-        .order_by(func.lower(Signature.org_name), Signature.id)
-    )
+) -> list[PublicSignatory]:
+    """Verified signatories that may be named, by organisation name."""
+    query = public.public_query(statement).order_by(func.lower(Signature.org_name), Signature.id)
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    return list(db.session.scalars(query))
+    return [public.from_row(row) for row in db.session.execute(query)]
+
+
+def published_statement(slug: str) -> Statement | None:
+    """The statement at ``slug`` if the public may see it (drafts are not public)."""
+    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
+    if statement is None or statement.state is StatementState.draft:
+        return None
+    return statement
 
 
 def open_statements() -> list[Statement]:

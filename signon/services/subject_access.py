@@ -6,14 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..database import begin_write, utcnow
+from ..database import require_write, utcnow
 from ..extensions import db
-from ..models import Admin, AuditEvent, OutboxMessage, Signature
-from .addresses import canonical_email
+from ..models import Admin, AuditAction, OutboxMessage, Signature
+from . import audit
+from .addresses import configured_canonical_email
 from .signing import withdraw
 
 
@@ -51,7 +51,7 @@ def records_for(email: str) -> SubjectRecords:
     Signatures match on the canonical address, so "A.B@gmail.com" finds
     what "ab+x@gmail.com" signed, as it does for uniqueness.
     """
-    canonical = canonical_email(email, current_app.config["CANONICAL_EMAIL_DOMAINS"])
+    canonical = configured_canonical_email(email)
     signatures = list(
         db.session.scalars(
             select(Signature)
@@ -79,15 +79,16 @@ def records_for(email: str) -> SubjectRecords:
 def erase(email: str, admin: Admin) -> int:
     """Withdraw and erase every signature of ``email``; how many were erased.
 
-    Emails addressed to it that belong to no signature are deleted too.
+    Emails addressed to it that belong to no signature are deleted too. All
+    of it happens in the caller's one unit of work: if anything fails, no
+    signature of the person is left half-erased.
     """
+    require_write()
     records = records_for(email)
     erased = sum(withdraw(signature, admin) for signature in records.signatures)
-    begin_write()
     db.session.execute(
         delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == email.strip().lower())
     )
-    db.session.commit()
     return erased
 
 
@@ -122,12 +123,8 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def record_export(records: SubjectRecords, admin: Admin) -> None:
     """Audit that an admin exported a person's data (the count, not the address)."""
-    begin_write()
-    db.session.add(
-        AuditEvent(
-            admin_id=admin.id,
-            action="export",
-            detail=f"{len(records.signatures)} signature(s), {len(records.messages)} email(s)",
-        )
+    audit.record(
+        AuditAction.export,
+        admin,
+        detail=f"{len(records.signatures)} signature(s), {len(records.messages)} email(s)",
     )
-    db.session.commit()

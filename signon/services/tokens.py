@@ -1,7 +1,8 @@
 """Signed, expiring, purpose-bound tokens for the links in emails.
 
 Each purpose has its own salt, so a withdraw token is no confirm token. The
-payload names the signature and a fingerprint of its current contact data;
+payload names the signature by its random link id (never the row id, which
+would tell how many signatures exist) and a fingerprint of its contact data;
 once a signature is erased the fingerprint no longer matches and every old
 link to it stops working, so a used link cannot bring back what was erased.
 """
@@ -32,9 +33,9 @@ class TokenInvalid(TokenError):
 
 @dataclass
 class TokenExpired(TokenError):
-    """Genuine but too old; ``signature_id`` says whose it was."""
+    """Genuine but too old; ``link_id`` says whose it was."""
 
-    signature_id: int
+    link_id: str
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -45,16 +46,16 @@ def _fingerprint(signature: Signature) -> str:
     # Keyed: the payload of a token is readable (base64), and a plain hash of
     # the address would let whoever sees a link (in a log, in a browser's
     # history) test guessed addresses against it.
-    return keyed_hash("token-fingerprint", f"{signature.id}:{signature.email_canonical}")[:16]
+    return keyed_hash("token-fingerprint", f"{signature.link_id}:{signature.email_canonical}")[:16]
 
 
 def make_token(signature: Signature, purpose: str) -> str:
     """A token that authorises ``purpose`` on ``signature``."""
-    return _serializer(purpose).dumps([signature.id, _fingerprint(signature)])
+    return _serializer(purpose).dumps([signature.link_id, _fingerprint(signature)])
 
 
-def signature_id_from_token(token: str, purpose: str) -> tuple[int, str]:
-    """The signature id and fingerprint a token carries.
+def read_token(token: str, purpose: str) -> tuple[str, str]:
+    """The signature's link id and the fingerprint a token carries.
 
     Raises ``TokenExpired`` or ``TokenInvalid``.
     """
@@ -88,6 +89,6 @@ def _well_formed(payload: object) -> bool:
     return (
         isinstance(payload, list)
         and len(payload) == 2
-        and isinstance(payload[0], int)
+        and isinstance(payload[0], str)
         and isinstance(payload[1], str)
     )

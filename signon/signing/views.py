@@ -7,18 +7,21 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..extensions import csrf, db, limiter
-from ..models import OrganisationType, Signature, SignatureState
-from ..public.pages import get_statement, published_statement, render_statement
-from ..ratelimits import contact_email_key, setting
-from ..services import signing, tokens
-from ..services.privacy import network_hash
+from ..database import checkpoint_after_erasure, write_transaction
+from ..extensions import csrf
+from ..models import OrganisationType
+from ..ratelimits import contact_email_key, limiter, setting
+from ..services import signing, statements, tokens
+from ..web.pages import get_statement, render_statement
+from ..web.sign_form import SignForm
 from . import bp
-from .forms import SignForm
 
 # Every route here is public and cookieless; the token in a confirm or
-# withdraw URL is the authority, and the sign-on form is explained in forms.py.
+# withdraw URL is the authority, and the sign-on form is explained in
+# web/sign_form.py.
 csrf.exempt(bp)
+
+CROSS_SITE = "This form can only be sent from this site's own pages."
 
 
 @bp.before_request
@@ -27,7 +30,10 @@ def check_same_origin() -> None:
 
     Browsers send Origin with every cross-origin POST (and Referer unless told
     not to). A request with neither comes from a script, which could forge
-    them anyway; it is let through to the other defences.
+    them anyway; it is let through to the other defences. The one origin
+    allowed is BASE_URL's, never the request's Host header, which whoever
+    sends the request chooses; development also accepts the address it is
+    actually served on (127.0.0.1 or localhost).
     """
     if request.method != "POST":
         return
@@ -37,13 +43,14 @@ def check_same_origin() -> None:
     try:
         parts = urlsplit(source)
     except ValueError:  # e.g. "http://[evil": not an origin of ours either
-        abort(403, "This form can only be sent from this site's own pages.")
+        abort(403, CROSS_SITE)
     origin = f"{parts.scheme}://{parts.netloc}".lower()
-    allowed = {request.host_url.rstrip("/").lower()}
     base = urlsplit(current_app.config["BASE_URL"])
-    allowed.add(f"{base.scheme}://{base.netloc}".lower())
+    allowed = {f"{base.scheme}://{base.netloc}".lower()}
+    if current_app.config["ENV"] == "development":
+        allowed.add(request.host_url.rstrip("/").lower())
     if origin not in allowed:
-        abort(403, "This form can only be sent from this site's own pages.")
+        abort(403, CROSS_SITE)
 
 
 @bp.post("/s/<slug:slug>/sign")
@@ -58,22 +65,23 @@ def sign(slug: str) -> Response | tuple[str, int]:
     if not form.validate():
         return render_statement(statement, form), 422
     if not form.is_bot:
-        signing.submit(
-            statement,
-            signing.SignatureData(
-                org_name=form.org_name.data,
-                org_type=OrganisationType(form.org_type.data),
-                country=form.country.data,
-                city=form.city.data or "",
-                website=form.website.data or "",
-                contact_name=form.contact_name.data,
-                contact_email=form.contact_email.data,
-                contact_role=form.contact_role.data or "",
-                comment=form.comment.data or "",
-                show_name=form.listing.data == "listed",
-            ),
-            ip_hash=network_hash(request.remote_addr),
-        )
+        with write_transaction():
+            signing.submit(
+                statement,
+                signing.SignatureData(
+                    org_name=form.org_name.data,
+                    org_type=OrganisationType(form.org_type.data),
+                    country=form.country.data,
+                    city=form.city.data or "",
+                    website=form.website.data or "",
+                    contact_name=form.contact_name.data,
+                    contact_email=form.contact_email.data,
+                    contact_role=form.contact_role.data or "",
+                    comment=form.comment.data or "",
+                    show_name=form.listing.data == "listed",
+                ),
+                ip=request.remote_addr,
+            )
     return redirect(url_for(".signed", slug=slug), code=303)
 
 
@@ -89,7 +97,8 @@ def confirm(token: str) -> Response | str | tuple[str, int]:
     """GET shows the button; POST confirms. Mail scanners only ever GET."""
     try:
         if request.method == "POST":
-            signing.confirm(token)
+            with write_transaction():
+                signing.confirm(token)
             return redirect(url_for(".confirm", token=token), code=303)
         signature = signing.signature_for_token(token, tokens.CONFIRM)
     except tokens.TokenError as exc:
@@ -100,7 +109,6 @@ def confirm(token: str) -> Response | str | tuple[str, int]:
         "signing/confirm.html",
         signature=signature,
         statement=signature.statement,
-        pending=signature.state is SignatureState.pending,
         withdraw_url=url_for(".withdraw", token=tokens.make_token(signature, tokens.WITHDRAW)),
     )
 
@@ -111,9 +119,11 @@ def withdraw(token: str) -> Response | str | tuple[str, int]:
     """GET shows what will be withdrawn and the button; POST erases."""
     try:
         if request.method == "POST":
-            signature = signing.signature_for_token(token, tokens.WITHDRAW)
-            slug = signature.statement.slug
-            signing.withdraw(signature)
+            with write_transaction():
+                signature = signing.signature_for_token(token, tokens.WITHDRAW)
+                slug = signature.statement.slug
+                signing.withdraw(signature)
+            checkpoint_after_erasure()
             return redirect(url_for(".withdrawn", slug=slug), code=303)
         signature = signing.signature_for_token(token, tokens.WITHDRAW)
     except tokens.TokenError as exc:
@@ -130,15 +140,17 @@ def withdrawn(slug: str) -> str:
     Shown whatever became of the statement: someone who just erased their
     name must not be met by a "not found" that looks like a failure.
     """
-    return render_template("signing/withdrawn.html", statement=published_statement(slug))
+    return render_template(
+        "signing/withdrawn.html", statement=statements.published_statement(slug)
+    )
 
 
 def _bad_link(exc: tokens.TokenError, purpose: str) -> tuple[str, int]:
     statement = None
     if isinstance(exc, tokens.TokenExpired):
-        signature = db.session.get(Signature, exc.signature_id)
+        signature = signing.signature_by_link_id(exc.link_id)
         if signature is not None:
-            statement = published_statement(signature.statement.slug)
+            statement = statements.published_statement(signature.statement.slug)
     return (
         render_template(
             "signing/bad_link.html",

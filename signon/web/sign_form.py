@@ -6,7 +6,7 @@ cacheable by a proxy during a spike. Nor does the form need one: it is
 anonymous, so a forged cross-site submission gains the attacker nothing that
 submitting it directly would not, and every signature must still be
 confirmed from the contact's mailbox. It is protected instead by a
-same-origin check of Origin/Referer (``views.check_same_origin``), a
+same-origin check of Origin/Referer (``signing.views.check_same_origin``), a
 honeypot field, rate limits on resending, and that emailed confirmation.
 """
 
@@ -29,9 +29,23 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ..models import OrganisationType
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.countries import country_choices
-from ..validators import NoFormulaPrefix, PlainText, SingleScriptWords, WebsiteURL, clean_text
+from ..validators import (
+    HasLetterOrDigit,
+    NoFormulaPrefix,
+    NoLinks,
+    PlainText,
+    SingleScriptWords,
+    WebsiteURL,
+    clean_name,
+    clean_text,
+)
 
 _TEXT = [clean_text]
+# One-line names: NFKC-folded (fullwidth and mathematical letters become
+# plain ones), one alphabet per word, no links, something visible. The
+# formula check comes second: the first error is the one the page shows.
+_NAME = [clean_name]
+_NAME_CHECKS = [PlainText(), NoFormulaPrefix(), SingleScriptWords(), NoLinks(), HasLetterOrDigit()]
 REQUIRED = "Please fill in this field."
 
 
@@ -43,14 +57,8 @@ class SignForm(FlaskForm):
 
     org_name = StringField(
         "Organisation name",
-        filters=_TEXT,
-        validators=[
-            DataRequired(REQUIRED),
-            Length(max=200),
-            PlainText(),
-            SingleScriptWords(),
-            NoFormulaPrefix(),
-        ],
+        filters=_NAME,
+        validators=[DataRequired(REQUIRED), Length(max=200), *_NAME_CHECKS],
     )
     org_type = SelectField(
         "Type of organisation",
@@ -66,8 +74,8 @@ class SignForm(FlaskForm):
     )
     city = StringField(
         "City",
-        filters=_TEXT,
-        validators=[Optional(), Length(max=100), PlainText(), NoFormulaPrefix()],
+        filters=_NAME,
+        validators=[Optional(), Length(max=100), *_NAME_CHECKS],
     )
     website = StringField(
         "Website",
@@ -77,8 +85,8 @@ class SignForm(FlaskForm):
     )
     contact_name = StringField(
         "Contact person's name",
-        filters=_TEXT,
-        validators=[DataRequired(REQUIRED), Length(max=200), PlainText(), NoFormulaPrefix()],
+        filters=_NAME,
+        validators=[DataRequired(REQUIRED), Length(max=200), *_NAME_CHECKS],
     )
     contact_email = EmailField(
         "Contact email",
@@ -87,8 +95,8 @@ class SignForm(FlaskForm):
     )
     contact_role = StringField(
         "Contact's role in the organisation",
-        filters=_TEXT,
-        validators=[Optional(), Length(max=100), PlainText(), NoFormulaPrefix()],
+        filters=_NAME,
+        validators=[Optional(), Length(max=100), *_NAME_CHECKS],
     )
     comment = TextAreaField(
         "Public comment",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
-from sqlalchemy import select
+from flask import abort, render_template, request
+from werkzeug.wrappers import Response
 
-from ..extensions import db
-from ..models import Statement, StatementState
+from ..models import Statement
 from ..services import statements
 from ..services.markdown import render_markdown
 
@@ -18,17 +17,18 @@ SHARED_CACHE_MAX_AGE = 60
 LISTED_ON_STATEMENT_PAGE = 100
 
 
-def published_statement(slug: str) -> Statement | None:
-    """The statement at ``slug`` if the public may see it (drafts are not public)."""
-    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
-    if statement is None or statement.state is StatementState.draft:
-        return None
-    return statement
+def cacheable(response: Response) -> Response:
+    """Let shared caches keep a public page; browsers revalidate it by ETag."""
+    response.cache_control.public = True
+    response.cache_control.max_age = 0
+    response.cache_control.s_maxage = SHARED_CACHE_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def get_statement(slug: str) -> Statement:
     """The published statement at ``slug``, or 404."""
-    statement = published_statement(slug)
+    statement = statements.published_statement(slug)
     if statement is None:
         abort(404, "There is no statement at this address.")
     return statement
@@ -41,6 +41,6 @@ def render_statement(statement: Statement, form: object) -> str:
         statement=statement,
         body=render_markdown(statement.body),
         tally=statements.tally(statement),
-        signatures=statements.listed_signatures(statement, LISTED_ON_STATEMENT_PAGE),
+        signatories=statements.listed_signatories(statement, LISTED_ON_STATEMENT_PAGE),
         form=form,
     )

@@ -1,0 +1,139 @@
+"""Logging in and out, and the check of the session on every admin request."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..database import write_transaction
+from ..extensions import login_manager
+from ..models import Admin
+from ..ratelimits import (
+    account_under_attack,
+    count_account_failure,
+    limiter,
+    login_account_key,
+    login_account_network_key,
+    setting,
+)
+from ..services import admins
+from . import bp
+from .common import checked
+from .forms import ActionForm, LoginForm
+
+# The session cookie's key for the random id of the AdminSession row.
+SESSION_TOKEN = "admin_session"  # noqa: S105 -- a key name, not a secret
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please log in to see that page."
+
+
+@login_manager.user_loader
+def load_admin(admin_id: str) -> Admin | None:
+    """The logged-in admin, if the session the cookie names is still live.
+
+    Checked on every request: deactivation, a password change, logging out
+    (here or everywhere) and the idle and absolute timeouts all end it, and
+    a copy of the cookie made before then opens nothing.
+    """
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
+        return None
+    with write_transaction():  # moves the idle clock on
+        admin = admins.session_admin(token)
+    if admin is None or str(admin.id) != admin_id:
+        return None
+    return admin
+
+
+@bp.context_processor
+def admin_context() -> dict[str, object]:
+    """The logged-in admin, and the log-out button's form with its CSRF token."""
+    return {"current_user": current_user, "logout_form": ActionForm()}
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
+# Only failed attempts count against the network and the (account, network)
+# pair: a brute force slows to a crawl while an admin who logs in is never
+# held back. The account as a whole is slowed, never locked (ratelimits.py).
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
+    key_func=login_account_network_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    setting("RATELIMIT_LOGIN_SLOWED"),
+    key_func=login_account_key,
+    methods=["POST"],
+    exempt_when=lambda: not account_under_attack(),
+)
+def login() -> Response | str | tuple[str, int]:
+    """Log in. A wrong password and an unknown address get the same answer."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        found = admins.authenticate(form.email.data, form.password.data)
+        if found is not None:
+            with write_transaction():
+                token = admins.start_session(found)
+            # A fresh session: nothing from before the login (a planted
+            # cookie, an old flash) carries over into the logged-in one.
+            session.clear()
+            session.permanent = True  # expires with ADMIN_SESSION_MAX_HOURS
+            session[SESSION_TOKEN] = token
+            login_user(found.admin)
+            return redirect(_safe_next(request.args.get("next")))
+        with write_transaction():
+            admins.record_failed_login(form.email.data)
+        count_account_failure()
+        form.password.errors.append("That email and password do not match an account.")
+    status = 400 if form.errors else 200
+    return render_template("admin/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Log out (a POST with CSRF, so no page can log an admin out)."""
+    checked(ActionForm())
+    token = session.get(SESSION_TOKEN)
+    if current_user.is_authenticated and isinstance(token, str):
+        with write_transaction():
+            admins.end_session(token, current_user)
+    logout_user()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for(".login"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere() -> Response:
+    """End every session of this account, on every browser, this one included."""
+    checked(ActionForm())
+    with write_transaction():
+        admins.log_out_everywhere(current_user)
+    logout_user()
+    session.clear()
+    flash("You are logged out on every browser.")
+    return redirect(url_for(".login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the queue: no open redirect."""
+    default = url_for(".queue")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target:
+        return default
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return default  # urlsplit drops CR/LF/TAB silently; a header must not get them
+    return target

@@ -4,6 +4,7 @@ form error a person can act on; never a 500, never a stored row or email.
 
 from __future__ import annotations
 
+import io
 import re
 from html import unescape
 
@@ -356,6 +357,73 @@ def test_post_bigger_than_max_content_length(app, client, statement):
     data = {**VALID_FORM, "comment": "x" * (65 * 1024)}
     response = client.post(f"/s/{statement}/sign", data=data)
     assert_refused(app, response, 413, "too large")
+
+
+# Bodies a browser's form never sends. Flask-WTF would read JSON as the form,
+# with numbers, lists and objects where text belongs.
+JSON_BODIES = {
+    "form-as-json": {**VALID_FORM},
+    "numbers": {**VALID_FORM, "org_name": 12, "country": 3.5},
+    "booleans": {**VALID_FORM, "org_name": True, "consent": False},
+    "objects": {**VALID_FORM, "org_name": {"a": 1}, "contact_email": ["a@b.org"]},
+    "whole-list": [1, 2],
+    "lone-surrogate": {**VALID_FORM, "org_name": "\ud800", "contact_name": "x\udfff"},
+}
+OTHER_TYPES = {
+    "xml": ("application/xml", b"<form/>"),
+    "plain-text": ("text/plain", b"org_name=Rainbow"),
+    "json-text": ("application/json", b"[1,2]"),
+    "broken-json": ("application/json", b"{not json"),
+    "json-null": ("application/json", b"null"),
+}
+
+
+@pytest.mark.parametrize("body", JSON_BODIES.values(), ids=JSON_BODIES.keys())
+def test_json_body_is_refused_as_unsupported(app, client, statement, body):
+    """Every JSON body, however shaped, gets 415 and a sentence; nothing is stored."""
+    response = client.post(f"/s/{statement}/sign", json=body)
+    assert_refused(app, response, 415, "web form")
+
+
+@pytest.mark.parametrize(("mimetype", "body"), OTHER_TYPES.values(), ids=OTHER_TYPES.keys())
+def test_other_content_types_are_refused(app, client, statement, mimetype, body):
+    """A body that is not a form is 415, whatever it holds."""
+    response = client.post(f"/s/{statement}/sign", data=body, content_type=mimetype)
+    assert_refused(app, response, 415, "web form")
+
+
+def test_a_field_sent_as_a_file_is_refused(app, client, statement):
+    """No form takes files: a text field sent as a file part is a 400, not a 500."""
+    data = {**VALID_FORM, "org_name": (io.BytesIO(b"Rainbow"), "name.txt")}
+    response = client.post(f"/s/{statement}/sign", data=data, content_type="multipart/form-data")
+    assert_refused(app, response, 400, "takes no files")
+
+
+def test_a_multipart_form_without_files_is_a_form(app, client, statement):
+    """multipart/form-data is how some clients send forms: it works like any form."""
+    response = client.post(
+        f"/s/{statement}/sign", data=VALID_FORM, content_type="multipart/form-data"
+    )
+    assert response.status_code == 303
+    assert len(signatures(app)) == 1
+
+
+@pytest.mark.parametrize("body", JSON_BODIES.values(), ids=JSON_BODIES.keys())
+def test_json_login_is_refused_as_unsupported(app, client, body):
+    """The admin login answers JSON with 415 too, never a 500."""
+    response = client.post("/admin/login", json=body)
+    assert response.status_code == 415
+    assert_humane(response)
+
+
+@pytest.mark.parametrize(
+    "path", ["/confirm/x", "/withdraw/x", "/admin/logout", "/admin/people/erase"]
+)
+def test_every_form_endpoint_refuses_json(app, client, path):
+    """The content check stands before every POST, not only the sign-on form."""
+    response = client.post(path, json={"csrf_token": "x"})
+    assert response.status_code == 415
+    assert_humane(response)
 
 
 WRONG_METHODS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -90,7 +91,10 @@ def test_failed_logins_are_limited_and_successful_ones_are_not(app_factory):
 def test_failed_logins_are_limited_per_account_whether_or_not_it_exists(app_factory):
     """Per-account counting treats unknown accounts alike, so it reveals nothing."""
     app = _limited_app(
-        app_factory, RATELIMIT_LOGIN="100 per minute", RATELIMIT_LOGIN_PER_ACCOUNT="2 per hour"
+        app_factory,
+        RATELIMIT_LOGIN="100 per minute",
+        RATELIMIT_LOGIN_PER_ACCOUNT="2 per hour",
+        LOGIN_SLOWDOWN_AFTER="100 per hour",
     )
     with app.app_context():
         make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -98,6 +102,50 @@ def test_failed_logins_are_limited_per_account_whether_or_not_it_exists(app_fact
         client = app.test_client()
         assert [_login(client, email, "wrong").status_code for _ in range(2)] == [400, 400]
         assert _login(client, email, "wrong").status_code == 429
+
+
+def _from(app, network: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = network
+    return client
+
+
+def test_failures_from_many_networks_slow_the_account_but_never_lock_it(app_factory):
+    """An attacker failing from 25 networks cannot keep the admin out; guessing slows down."""
+    app = _limited_app(
+        app_factory,
+        RATELIMIT_LOGIN="100 per minute",
+        RATELIMIT_LOGIN_PER_ACCOUNT="3 per hour",
+        LOGIN_SLOWDOWN_AFTER="10 per hour",
+        RATELIMIT_LOGIN_SLOWED="1 per 2 seconds",
+    )
+    with app.app_context():
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    statuses = []
+    for n in range(25):
+        attacker = _from(app, f"203.0.113.{n + 1}")
+        statuses += [_login(attacker, ADMIN_EMAIL, "guess").status_code for _ in range(4)]
+    assert statuses.count(400) >= 10, "guesses were answered, then slowed down"
+    assert 400 not in statuses[-20:], "past the threshold, guesses wait their turn"
+    # The admin, from a network of their own, is slowed for a moment, not locked out.
+    admin = _from(app, "198.51.100.77")
+    first = _login(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
+    if first.status_code == 429:
+        _assert_429_says_when(first)
+        time.sleep(2.1)
+        first = _login(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert first.status_code == 302
+
+
+def test_one_network_guessing_one_account_is_stopped(app_factory):
+    """The (account, network) pair has its own hard limit."""
+    app = _limited_app(app_factory, RATELIMIT_LOGIN_PER_ACCOUNT="3 per hour")
+    with app.app_context():
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    guesser = _from(app, "203.0.113.1")
+    assert [_login(guesser, ADMIN_EMAIL, "guess").status_code for _ in range(3)] == [400] * 3
+    _assert_429_says_when(_login(guesser, ADMIN_EMAIL, "guess"))
+    assert _login(_from(app, "198.51.100.2"), ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
 
 
 def test_forged_forwarded_for_does_not_evade_limits(app_factory):

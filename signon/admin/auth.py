@@ -52,7 +52,8 @@ def load_admin(admin_id: str) -> Admin | None:
 @bp.context_processor
 def admin_context() -> dict[str, object]:
     """The logged-in admin, and the log-out button's form with its CSRF token."""
-    return {"current_user": current_user, "logout_form": ActionForm()}
+    # formdata=None: the button only needs a CSRF token, never the request body.
+    return {"current_user": current_user, "logout_form": ActionForm(formdata=None)}
 
 
 def _failed(response: Response) -> bool:

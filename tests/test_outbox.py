@@ -56,6 +56,7 @@ class Recorder:
         self.on_data = on_data
         self.received: list[tuple[str, list[str], bytes]] = []
         self.attempts: list[bytes] = []  # every DATA, accepted or not
+        self.greetings: list[str] = []  # the name each client gave in EHLO
         self.lock = threading.Lock()
 
     @staticmethod
@@ -76,6 +77,7 @@ class Recorder:
         content = bytes(envelope.content)
         with self.lock:
             self.attempts.append(content)
+            self.greetings.append(session.host_name)
         for address in envelope.rcpt_tos:
             reply = self._reply(self.data_reply, address)
             if reply is not None:
@@ -543,6 +545,18 @@ def test_batch_size_limits_a_claim_and_work_drains_all(app_factory, smtp):
 
 
 # --- withdrawal ------------------------------------------------------------
+
+
+def test_mail_speaks_for_the_site_not_the_machine(app_factory, smtp):
+    """Message-ID and the SMTP greeting name the sender's domain, never this host."""
+    server, port = smtp()
+    app = smtp_app(app_factory, port, MAIL_DEFAULT_SENDER="Statements <statements@example.org>")
+    sign_as(app, CONTACT)
+    assert deliver(app).sent == 1
+    [(mail_from, _, content)] = server.received
+    assert mail_from == "statements@example.org"
+    assert parse(content)["Message-ID"].endswith("@example.org>")
+    assert server.greetings == ["example.org"]
 
 
 def test_withdrawn_signature_is_not_mailed(app_factory, smtp):

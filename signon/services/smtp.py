@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -29,10 +30,15 @@ class VerifiedConnection(Connection):
         timeout = current_app.config["MAIL_TIMEOUT"]
         context = ssl.create_default_context()
         host: smtplib.SMTP
+        # The greeting names the site, not this machine (whose name or address
+        # smtplib would otherwise announce, and servers write into Received:).
+        name = site_domain()
         if mail.use_ssl:
-            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout, context=context)
+            host = smtplib.SMTP_SSL(
+                mail.server, mail.port, local_hostname=name, timeout=timeout, context=context
+            )
         else:
-            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
+            host = smtplib.SMTP(mail.server, mail.port, local_hostname=name, timeout=timeout)
         try:
             if mail.use_tls:
                 host.starttls(context=context)
@@ -80,6 +86,7 @@ def connect() -> VerifiedConnection:
 
 
 def to_message(row: OutboxMessage) -> Message:
+    """The Flask-Mail message for an outbox row, with a Message-ID of the site's."""
     config = current_app.config
     message = Message(
         subject=row.subject,
@@ -90,9 +97,22 @@ def to_message(row: OutboxMessage) -> Message:
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
     # Stable across retries, so a receiving system can drop a duplicate.
-    domain = urlsplit(config["BASE_URL"]).hostname or "signon"
-    message.msgId = f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S}@{domain}>"
+    message.msgId = f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S}@{site_domain()}>"
     return message
+
+
+def site_domain() -> str:
+    """The domain mail from this site speaks for: the sender's, else BASE_URL's host.
+
+    Used for Message-IDs and the SMTP greeting, so neither carries this
+    machine's name or IP address.
+    """
+    config = current_app.config
+    sender = parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+    domain = sender.rpartition("@")[2].lower()
+    if domain and domain != "localhost":
+        return domain
+    return urlsplit(config["BASE_URL"]).hostname or "localhost"
 
 
 def is_permanent(exc: Exception) -> bool:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from factories import make_signature, make_statement
+from factories import make_admin, make_signature, make_statement
 from flask_migrate import check
 from helpers import ON_POSTGRES
 from sqlalchemy.exc import IntegrityError
@@ -72,6 +72,41 @@ def test_states_are_enforced_by_the_database(ctx):
         db.session.execute(sa.text("UPDATE signature SET state = 'famous'"))
         db.session.commit()
     db.session.rollback()
+
+
+RULES = {
+    "a withdrawn signature keeps a contact": (
+        "UPDATE signature SET contact_name = 'Back Again' WHERE state = 'withdrawn'"
+    ),
+    "a withdrawn signature keeps its organisation": (
+        "UPDATE signature SET org_name = 'Still Here' WHERE state = 'withdrawn'"
+    ),
+    "verified without verified_at": (
+        "UPDATE signature SET verified_at = NULL WHERE state = 'verified'"
+    ),
+    "confirmed without confirmed_at": (
+        "UPDATE signature SET state = 'confirmed', confirmed_at = NULL WHERE state = 'pending'"
+    ),
+    "a live signature without an address": (
+        "UPDATE signature SET contact_email = NULL WHERE state = 'verified'"
+    ),
+    "an admin email in capitals": "UPDATE admin SET email = 'Admin@Example.org'",
+    "an unknown audit action": (
+        "INSERT INTO audit_event (action, detail, created_at)"
+        " VALUES ('whatever', '', '2026-01-01')"
+    ),
+}
+
+
+@pytest.mark.parametrize("sql", RULES.values(), ids=RULES.keys())
+def test_rules_are_kept_by_the_schema(ctx, sql):
+    """What the models promise, the database enforces, whatever code writes."""
+    statement = make_statement()
+    for state in (SignatureState.pending, SignatureState.verified, SignatureState.withdrawn):
+        make_signature(statement, state)
+    make_admin()
+    with pytest.raises(IntegrityError), write_transaction():
+        db.session.execute(sa.text(sql))
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite settings")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
+import sqlalchemy as sa
 from factories import make_signature, make_statement
-from helpers import VALID_FORM, outbox, sign, signatures
+from helpers import VALID_FORM, link_in, outbox, sign, signatures
 
 from signon.extensions import db
 from signon.models import SignatureState
@@ -200,3 +203,70 @@ def test_a_local_part_smtp_cannot_carry_is_refused_beside_the_field(client, app,
     assert response.status_code == 422
     assert 'id="contact_email-error"' in response.get_data(as_text=True)
     assert signatures(app) == []
+
+
+def test_googlemail_and_gmail_are_one_mailbox(client, app, statement):
+    """jane.doe@gmail.com and janedoe@googlemail.com make one signature, not two."""
+    sign(client, statement, contact_email="jane.doe@gmail.com")
+    sign(client, statement, contact_email="JaneDoe+news@googlemail.com")
+    [row] = signatures(app)
+    assert row.email_canonical == "janedoe@gmail.com"
+
+
+def test_domain_aliases_are_configurable(app_factory):
+    """An operator can add the aliases their signatories' providers use."""
+    app = app_factory(
+        CANONICAL_EMAIL_DOMAINS=["proton.me"],
+        EMAIL_DOMAIN_ALIASES={"protonmail.com": "proton.me", "pm.me": "proton.me"},
+    )
+    with app.app_context():
+        slug = make_statement().slug
+    client = app.test_client()
+    for address in ("a.b@protonmail.com", "ab+x@pm.me", "a.b@proton.me"):
+        sign(client, slug, contact_email=address)
+    assert [s.email_canonical for s in signatures(app)] == ["ab@proton.me"]
+
+
+def test_links_carry_no_row_id(client, app, statement):
+    """A confirm link names a random id, so it tells nobody how many signatures exist."""
+    sign(client, statement)
+    [row] = signatures(app)
+    token = link_in(outbox(app)[0], "confirm").rsplit("/", 1)[1]
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert payload[0] == row.link_id and len(row.link_id) >= 20
+    assert row.id not in payload
+
+
+def _statements_run(app, form: dict) -> list[str]:
+    """The kinds of SQL statement one sign-on POST runs, in order."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()[:3]).upper())
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = app.test_client().post("/s/test-statement/sign", data=form)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    return seen
+
+
+def test_new_and_repeated_signatures_run_the_same_statements(app_factory):
+    """Response time cannot tell whether an address signed: both paths do the same work.
+
+    bench/signing_timing.py measures the times themselves.
+    """
+    app = app_factory(CONFIRM_RESEND_INTERVAL=0)
+    with app.app_context():
+        statement = make_statement()
+        make_signature(statement, SignatureState.verified, contact_email="old@example.org")
+    sign(app.test_client(), "test-statement", contact_email="warm-up@example.org")
+    new = _statements_run(app, {**VALID_FORM, "contact_email": "new@example.org"})
+    repeat = _statements_run(app, {**VALID_FORM, "contact_email": "old@example.org"})
+    assert new == repeat
+    assert [s.split()[0] for s in new].count("INSERT") == 2  # signature attempt, email
+    assert {m.kind for m in outbox(app)} == {"confirm", "already_signed"}

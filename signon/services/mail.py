@@ -6,9 +6,29 @@ yet, so it quotes nothing a stranger typed into the form: otherwise anyone
 could make the site's own address deliver their text ("…re-verify at
 https://evil.example") to someone else's inbox. The confirm page, behind
 the link, shows what was entered.
+
+Once confirmed (and verified), the organisation's name is the address
+owner's own, and the "you are listed" email names it, escaped as HTML is.
+Even so, only the site builds links, and the site's sentence stays the
+site's: a name in which a mail program could see a web or email address, or
+with a line break or an invisible control (a right-to-left override can make
+the sentence around it read differently), is not quoted, and the email says
+"your organisation" instead. The form refuses such names; this holds for
+rows that never went through it. The contact's name is quoted nowhere: every
+email greets with a plain "Hello," (the name tells the reader nothing they
+do not know, and would be one more typed value in an inbox).
+
+Every email extends ``email/_layout.html`` and ``email/_layout.txt``, which
+carry the site name, the statement and withdraw links, and why the email
+came. Numbers in sentences are worded here, with ``ngettext``, never with
+plural rules written into a template.
 """
 
 from __future__ import annotations
+
+import gettext
+import re
+import unicodedata
 
 from flask import current_app
 
@@ -17,6 +37,19 @@ from . import outbox, tokens
 from .outbox import RenderedEmail
 from .urls import public_url
 
+# The catalogue a translation would replace; English plural rules until then.
+_ngettext = gettext.NullTranslations().ngettext
+
+# What a mail program might turn into a link: a scheme, "www.", an address's
+# "@", or a dot (or an ideographic full stop) before two letters, as in
+# "evil.example". Broader than the form's check on purpose: a false alarm
+# only costs the name its place in one sentence.
+_LINK_LIKE = re.compile(r"://|www[.\u3002]|@|[.\u3002][^\W\d_]{2}", re.IGNORECASE)
+# Line breaks, controls and invisible format characters (bidi overrides, zero
+# widths); the joiners Persian, Indic scripts and emoji are written with pass.
+_NOT_INLINE = {"Cc", "Cf", "Zl", "Zp"}
+_JOINERS = {"\u200c", "\u200d"}
+
 
 def confirmation_email(signature: Signature) -> RenderedEmail:
     """Ask the contact to confirm the signature; offers the withdraw link too."""
@@ -24,7 +57,7 @@ def confirmation_email(signature: Signature) -> RenderedEmail:
         "confirm",
         signature,
         confirm_url=_link("signing.confirm", signature, tokens.CONFIRM),
-        confirm_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 86400,
+        confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
     )
 
 
@@ -34,8 +67,8 @@ def already_signed_email(signature: Signature) -> RenderedEmail:
 
 
 def verified_email(signature: Signature) -> RenderedEmail:
-    """Tell the contact their organisation is now listed publicly."""
-    return _render("verified", signature)
+    """Tell the contact their signature is public: listed by name, or counted without it."""
+    return _render("verified", signature, org_name=_quotable(signature.org_name))
 
 
 def send(email: RenderedEmail, signature: Signature) -> OutboxMessage:
@@ -44,11 +77,36 @@ def send(email: RenderedEmail, signature: Signature) -> OutboxMessage:
     return outbox.enqueue(email, signature.contact_email, signature=signature)
 
 
+def _duration(seconds: int) -> str:
+    """A link's lifetime in words, never overstated: "7 days", "36 hours", "1 minute"."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = seconds // 86400
+        return _ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if seconds >= 3600:
+        hours = seconds // 3600
+        return _ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    minutes = max(seconds // 60, 0)
+    return _ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+def _quotable(text: str | None) -> str | None:
+    """``text`` if it is one line no mail program could make a link of, else None."""
+    if not text:
+        return None
+    folded = unicodedata.normalize("NFKC", text)
+    if _LINK_LIKE.search(folded) or any(
+        unicodedata.category(char) in _NOT_INLINE and char not in _JOINERS for char in folded
+    ):
+        return None
+    return text
+
+
 def _render(kind: str, signature: Signature, **context: object) -> RenderedEmail:
     """Every signature email names the statement and carries the withdraw link."""
     statement = signature.statement
     return outbox.render(
         kind,
+        email_kind=kind,  # the layout titles the HTML with the email's subject
         statement=statement,
         signature=signature,
         statement_url=public_url("public.statement", slug=statement.slug),

@@ -13,6 +13,7 @@ from flask import current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse
 
+from .filters import duration
 from .services.addresses import EmailNotValidError, configured_canonical_email
 from .services.privacy import keyed_hash, network_of
 
@@ -102,7 +103,7 @@ def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
             code=429,
             title="Too many requests",
             message="You have tried this too often for now. "
-            f"Please try again in {_in_words(wait)}.",
+            f"Please try again in {duration(wait)}.",
         ),
         429,
     )
@@ -114,12 +115,3 @@ def _seconds_until_reset() -> int:
         return 60
     now = dt.datetime.now(dt.UTC).timestamp()
     return max(1, int(current.reset_at - now))
-
-
-def _in_words(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} minutes"
-    return f"{round(minutes / 60)} hours"

@@ -219,3 +219,16 @@ def test_deactivating_an_admin_ends_their_open_session(admin_client, app):
         db.session.scalar(db.select(Admin)).active = False
         db.session.commit()
     assert admin_client.get("/admin/").status_code == 302
+
+
+def test_a_latin_look_alike_in_another_alphabet_is_accepted_and_flagged(
+    admin_client, client, app, statement
+):
+    """A Cyrillic "ВВС" is a real name and also what "BBC" looks like: the queue says so."""
+    _confirmed(client, app, statement, org_name="ВВС Русская служба")
+    _confirmed(client, app, statement, org_name="Союз журналистов", contact_email="b@example.org")
+    queue = admin_client.get("/admin/").get_data(as_text=True)
+    flag = "letters that look Latin"
+    assert queue.count(flag) == 1
+    flagged_row = queue[: queue.index(flag)].rsplit("<tr>", 1)[1]
+    assert "ВВС Русская служба" in flagged_row

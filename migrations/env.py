@@ -85,10 +85,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the original.
+            # With foreign keys enforced (as the app's connections are), that
+            # DROP fires ON DELETE: queued emails would be deleted and audit
+            # events lose their signature and admin. So they are off while
+            # migrating (a PRAGMA that only works outside a transaction, hence
+            # straight on the driver's connection) and checked afterwards.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            broken = connection.connection.driver_connection.execute(
+                "PRAGMA foreign_key_check"
+            ).fetchall()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows that break a foreign key: {broken}")
 
 
 if context.is_offline_mode():

@@ -6,6 +6,8 @@ from factories import make_statement
 from helpers import link_in, outbox, sign, signatures
 
 from signon.models import SignatureState
+from signon.services import tokens
+from signon.services.privacy import keyed_hash
 
 
 def _signed(client, app, slug):
@@ -180,3 +182,29 @@ def test_withdrawal_ends_on_a_calm_page_even_if_the_statement_was_unpublished(
     assert page.status_code == 200
     assert "Your signature is withdrawn" in page.get_data(as_text=True)
     assert signatures(app)[0].state is SignatureState.withdrawn
+
+
+def _legacy_token(app, signature_id: int, canonical: str, purpose: str) -> str:
+    """A link as emailed before link ids: it named the row id."""
+    with app.app_context():
+        fingerprint = keyed_hash("token-fingerprint", f"{signature_id}:{canonical}")[:16]
+        return tokens._serializer(purpose).dumps([signature_id, fingerprint])
+
+
+def test_links_emailed_before_link_ids_still_work(client, app, statement):
+    """A withdraw link sent long ago (they never expire) still erases the signature."""
+    sign(client, statement)
+    [row] = signatures(app)
+    token = _legacy_token(app, row.id, row.email_canonical, tokens.WITHDRAW)
+    assert client.get(f"/withdraw/{token}").status_code == 200
+    assert client.post(f"/withdraw/{token}").status_code == 303
+    assert signatures(app)[0].state is SignatureState.withdrawn
+
+
+def test_an_old_style_link_for_another_address_does_not_work(client, app, statement):
+    """Knowing a row id is not enough: the fingerprint of the address must match."""
+    sign(client, statement)
+    [row] = signatures(app)
+    token = _legacy_token(app, row.id, "someone.else@example.org", tokens.WITHDRAW)
+    assert client.post(f"/withdraw/{token}").status_code == 400
+    assert signatures(app)[0].state is SignatureState.pending

@@ -132,20 +132,21 @@ def awaiting_verification() -> list[Signature]:
     )
 
 
-def signature_for_token(token: str, purpose: str) -> Signature:
-    """The signature a confirm or withdraw link is for, locked for a change.
+def signature_for_token(token: str, purpose: str, *, lock: bool = False) -> Signature:
+    """The signature a confirm or withdraw link is for; ``lock`` it to change it.
 
     Raises ``tokens.TokenExpired`` or ``tokens.TokenInvalid``; an erased
     signature's links are invalid.
     """
-    link_id, fingerprint = tokens.read_token(token, purpose)
-    signature = signature_by_link_id(link_id, lock=True)
-    return tokens.check_fingerprint(signature, fingerprint)
+    ref, fingerprint = tokens.read_token(token, purpose)
+    signature = signature_by_ref(ref, lock=lock)
+    return tokens.check_fingerprint(signature, ref, fingerprint)
 
 
-def signature_by_link_id(link_id: str, *, lock: bool = False) -> Signature | None:
-    """The signature whose emailed links name ``link_id``."""
-    query = select(Signature).where(Signature.link_id == link_id)
+def signature_by_ref(ref: tokens.SignatureRef, *, lock: bool = False) -> Signature | None:
+    """The signature an emailed link names: by link id, or by row id in older links."""
+    column = Signature.id if isinstance(ref, int) else Signature.link_id
+    query = select(Signature).where(column == ref)
     return db.session.scalar(query.with_for_update() if lock else query)
 
 
@@ -169,7 +170,7 @@ def confirm(token: str) -> Signature:
     signature whose statement closed (or passed its deadline) meanwhile.
     """
     require_write()
-    signature = signature_for_token(token, tokens.CONFIRM)
+    signature = signature_for_token(token, tokens.CONFIRM, lock=True)
     if signature.state is SignatureState.pending and not signature.statement.is_open:
         raise StatementClosed
     verify_now = not signature.statement.needs_verification

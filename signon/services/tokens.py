@@ -31,31 +31,39 @@ class TokenInvalid(TokenError):
     """Forged, mangled, for another purpose, or for data that no longer exists."""
 
 
+# What a token names its signature by: the random link id, or, in links
+# emailed before link ids existed, the row id. Those links must keep working:
+# withdraw links never expire, and a signatory at risk may need one years on.
+SignatureRef = str | int
+
+
 @dataclass
 class TokenExpired(TokenError):
-    """Genuine but too old; ``link_id`` says whose it was."""
+    """Genuine but too old; ``ref`` says whose it was."""
 
-    link_id: str
+    ref: SignatureRef
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"signon.{purpose}")
 
 
-def _fingerprint(signature: Signature) -> str:
+def _fingerprint(signature: Signature, ref: SignatureRef) -> str:
     # Keyed: the payload of a token is readable (base64), and a plain hash of
     # the address would let whoever sees a link (in a log, in a browser's
     # history) test guessed addresses against it.
-    return keyed_hash("token-fingerprint", f"{signature.link_id}:{signature.email_canonical}")[:16]
+    return keyed_hash("token-fingerprint", f"{ref}:{signature.email_canonical}")[:16]
 
 
 def make_token(signature: Signature, purpose: str) -> str:
     """A token that authorises ``purpose`` on ``signature``."""
-    return _serializer(purpose).dumps([signature.link_id, _fingerprint(signature)])
+    return _serializer(purpose).dumps(
+        [signature.link_id, _fingerprint(signature, signature.link_id)]
+    )
 
 
-def read_token(token: str, purpose: str) -> tuple[str, str]:
-    """The signature's link id and the fingerprint a token carries.
+def read_token(token: str, purpose: str) -> tuple[SignatureRef, str]:
+    """What the token names its signature by, and the fingerprint it carries.
 
     Raises ``TokenExpired`` or ``TokenInvalid``.
     """
@@ -76,11 +84,13 @@ def read_token(token: str, purpose: str) -> tuple[str, str]:
     return payload[0], payload[1]
 
 
-def check_fingerprint(signature: Signature | None, fingerprint: str) -> Signature:
+def check_fingerprint(
+    signature: Signature | None, ref: SignatureRef, fingerprint: str
+) -> Signature:
     """``signature`` if the token was made for its current data, else TokenInvalid."""
     if signature is None or signature.email_canonical is None:
         raise TokenInvalid
-    if not hmac.compare_digest(_fingerprint(signature), fingerprint):
+    if not hmac.compare_digest(_fingerprint(signature, ref), fingerprint):
         raise TokenInvalid
     return signature
 
@@ -89,6 +99,7 @@ def _well_formed(payload: object) -> bool:
     return (
         isinstance(payload, list)
         and len(payload) == 2
-        and isinstance(payload[0], str)
+        and isinstance(payload[0], (str, int))
+        and not isinstance(payload[0], bool)
         and isinstance(payload[1], str)
     )

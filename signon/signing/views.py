@@ -120,7 +120,7 @@ def withdraw(token: str) -> Response | str | tuple[str, int]:
     try:
         if request.method == "POST":
             with write_transaction():
-                signature = signing.signature_for_token(token, tokens.WITHDRAW)
+                signature = signing.signature_for_token(token, tokens.WITHDRAW, lock=True)
                 slug = signature.statement.slug
                 signing.withdraw(signature)
             checkpoint_after_erasure()
@@ -148,7 +148,7 @@ def withdrawn(slug: str) -> str:
 def _bad_link(exc: tokens.TokenError, purpose: str) -> tuple[str, int]:
     statement = None
     if isinstance(exc, tokens.TokenExpired):
-        signature = signing.signature_by_link_id(exc.link_id)
+        signature = signing.signature_by_ref(exc.ref)
         if signature is not None:
             statement = statements.published_statement(signature.statement.slug)
     return (

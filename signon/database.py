@@ -17,7 +17,9 @@ Reads keep a deferred BEGIN so that page views never queue behind writers.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +31,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .extensions import db
+
+log = logging.getLogger(__name__)
 
 # Connection execution option read by the BEGIN listener below.
 _IMMEDIATE = "signon_begin_immediate"
@@ -133,6 +137,11 @@ def write_transaction() -> Iterator[Session]:
         session.info.pop(_WRITING, None)
 
 
+def in_write_transaction() -> bool:
+    """Whether the current session is inside a ``write_transaction()``."""
+    return bool(db.session().info.get(_WRITING))
+
+
 def require_write() -> None:
     """Fail unless the caller opened a ``write_transaction()``.
 
@@ -140,28 +149,36 @@ def require_write() -> None:
     would start a deferred transaction on SQLite (which fails under
     concurrency) and would never be committed.
     """
-    if not db.session().info.get(_WRITING):
+    if not in_write_transaction():
         raise TransactionError("this operation writes: call it inside write_transaction()")
 
 
-def checkpoint_after_erasure() -> None:
+def checkpoint_after_erasure(attempts: int = 5) -> bool:
     """Push erased rows out of SQLite's write-ahead log; call after the commit.
 
     ``secure_delete`` overwrites erased values in the database file, but the
     WAL keeps copies of every page written until a checkpoint copies them back
-    and truncates it. A checkpoint that readers keep from finishing is retried
-    by SQLite's own checkpoint on a later commit. PostgreSQL keeps old row
-    versions until VACUUM (see the README, "Erasure on PostgreSQL").
+    and truncates it (SQLite's own automatic checkpoints never truncate). A
+    reader in the middle of a transaction can keep the checkpoint from
+    finishing: it is tried again a few times, then logged, and the next
+    erasure's checkpoint takes the frames along. True when the WAL is empty.
+    PostgreSQL keeps old row versions until VACUUM (README, "Erasure").
     """
     if db.engine.dialect.name != "sqlite":
-        return
+        return True
     # A connection of its own, outside any transaction: a checkpoint cannot
     # move past a snapshot that its own connection still reads from.
     connection = db.engine.raw_connection()
     try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for attempt in range(attempts):
+            busy, _, _ = connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.05 * (attempt + 1))
     finally:
         connection.close()
+    log.warning("the write-ahead log could not be emptied after an erasure; readers were busy")
+    return False
 
 
 def insert_ignoring_conflict(

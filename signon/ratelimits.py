@@ -8,6 +8,8 @@ when several processes share limits) never holds a raw IP or address.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
 
 from flask import current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -71,16 +73,30 @@ def _account_failures() -> RateLimitItem:
     return parse(current_app.config["LOGIN_SLOWDOWN_AFTER"])
 
 
-def account_under_attack() -> bool:
-    """Whether the named account failed more logins lately than LOGIN_SLOWDOWN_AFTER.
-
-    Then every attempt on it, right or wrong and from anywhere, is held to
-    RATELIMIT_LOGIN_SLOWED: guessing slows to a crawl, while its admin gets
-    in after a short wait instead of being locked out.
-    """
-    if not limiter.enabled:
-        return False
+def _account_under_attack() -> bool:
+    """Whether the named account failed more logins lately than LOGIN_SLOWDOWN_AFTER."""
     return not limiter.limiter.test(_account_failures(), "login-account", login_account_key())
+
+
+def login_wait() -> int | None:
+    """None if a login attempt on the named account may go ahead, else seconds to wait.
+
+    An account under attack (more failures from anywhere than
+    LOGIN_SLOWDOWN_AFTER) takes attempts one at a time, RATELIMIT_LOGIN_SLOWED,
+    right or wrong: guessing slows to a crawl, and its admin gets in after a
+    short wait instead of being locked out. Called in the view, after the
+    per-network limits let the request through, so a flood from one network
+    is stopped there and cannot take every turn; a browser the admin logged
+    in from before skips the wait (``admin.auth``).
+    """
+    if not limiter.enabled or not _account_under_attack():
+        return None
+    turn = parse(current_app.config["RATELIMIT_LOGIN_SLOWED"])
+    key = login_account_key()
+    if limiter.limiter.hit(turn, "login-slowed", key):
+        return None
+    reset_at, _ = limiter.limiter.get_window_stats(turn, "login-slowed", key)
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def count_account_failure() -> None:
@@ -95,18 +111,20 @@ def setting(name: str) -> object:
 
 
 def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
-    """A 429 page that says in words when to try again."""
-    wait = _seconds_until_reset()
-    return (
-        render_template(
-            "errors/error.html",
-            code=429,
-            title="Too many requests",
-            message="You have tried this too often for now. "
-            f"Please try again in {duration(wait)}.",
-        ),
-        429,
+    """A 429 page that says in words when to try again (Flask-Limiter adds Retry-After)."""
+    page, status, _ = wait_page(_seconds_until_reset())
+    return page, status
+
+
+def wait_page(wait: int) -> tuple[str, int, dict[str, str]]:
+    """The 429 page for a wait of ``wait`` seconds, with its Retry-After header."""
+    page = render_template(
+        "errors/error.html",
+        code=429,
+        title="Too many requests",
+        message=f"You have tried this too often for now. Please try again in {duration(wait)}.",
     )
+    return page, 429, {"Retry-After": str(wait)}
 
 
 def _seconds_until_reset() -> int:

@@ -133,7 +133,8 @@ def test_sessions_end_after_their_absolute_lifetime(app_factory):
 def test_the_cookie_expires_with_the_session(app, admin):
     """The browser drops the cookie itself after the absolute lifetime."""
     _, response = _login(app)
-    cookie = SimpleCookie(response.headers["Set-Cookie"])["session"]
+    [header] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    cookie = SimpleCookie(header)["session"]
     assert cookie["expires"], "a permanent cookie with an expiry date"
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
 
@@ -185,3 +186,24 @@ def _age_sessions(app, *, last_seen=None, created=None) -> None:
         if created is not None:
             values["created_at"] = utcnow() - created
         db.session.execute(update(AdminSession).values(**values))
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_a_login_that_races_a_change_gets_no_session(app, admin, change):
+    """A password checked just before a change or deactivation does not open a session."""
+    from signon.models import Admin
+    from signon.services import admins
+
+    with app.app_context():
+        checked = admins.authenticate(ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert checked is not None
+        with write_transaction():
+            account = db.session.scalar(db.select(Admin))
+            if change == "password":
+                admins.set_password(account, "a brand new password")
+            else:
+                admins.set_active(account, False)
+        with write_transaction():
+            assert admins.start_session(checked) is None
+        with write_transaction():
+            assert db.session.scalars(db.select(AdminSession)).all() == []

@@ -110,11 +110,11 @@ def _from(app, network: str):
     return client
 
 
-def test_failures_from_many_networks_slow_the_account_but_never_lock_it(app_factory):
-    """An attacker failing from 25 networks cannot keep the admin out; guessing slows down."""
+def _attacked_app(app_factory):
+    """An app whose admin account 25 networks have just failed to log in to."""
     app = _limited_app(
         app_factory,
-        RATELIMIT_LOGIN="100 per minute",
+        RATELIMIT_LOGIN="10 per minute",
         RATELIMIT_LOGIN_PER_ACCOUNT="3 per hour",
         LOGIN_SLOWDOWN_AFTER="10 per hour",
         RATELIMIT_LOGIN_SLOWED="1 per 2 seconds",
@@ -127,7 +127,12 @@ def test_failures_from_many_networks_slow_the_account_but_never_lock_it(app_fact
         statuses += [_login(attacker, ADMIN_EMAIL, "guess").status_code for _ in range(4)]
     assert statuses.count(400) >= 10, "guesses were answered, then slowed down"
     assert 400 not in statuses[-20:], "past the threshold, guesses wait their turn"
-    # The admin, from a network of their own, is slowed for a moment, not locked out.
+    return app
+
+
+def test_failures_from_many_networks_slow_the_account_but_never_lock_it(app_factory):
+    """An attacker failing from 25 networks cannot keep the admin out; guessing slows down."""
+    app = _attacked_app(app_factory)
     admin = _from(app, "198.51.100.77")
     first = _login(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
     if first.status_code == 429:
@@ -135,6 +140,36 @@ def test_failures_from_many_networks_slow_the_account_but_never_lock_it(app_fact
         time.sleep(2.1)
         first = _login(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
     assert first.status_code == 302
+
+
+def test_a_flood_from_one_network_cannot_take_every_turn(app_factory):
+    """The per-network limits stop a flood before it reaches the account's queue."""
+    app = _attacked_app(app_factory)
+    flooder = _from(app, "192.0.2.66")
+    flood = [_login(flooder, ADMIN_EMAIL, "guess").status_code for _ in range(40)]
+    assert set(flood) <= {400, 429}
+    time.sleep(2.1)  # the flood has been stopped by its own network's limit by now
+    assert _login(_from(app, "198.51.100.78"), ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+
+
+def test_a_browser_that_logged_in_before_skips_the_queue(app_factory):
+    """The admin's own browser is never slowed down by an attack on the account."""
+    app = _limited_app(
+        app_factory,
+        RATELIMIT_LOGIN_PER_ACCOUNT="100 per hour",
+        LOGIN_SLOWDOWN_AFTER="3 per hour",
+        RATELIMIT_LOGIN_SLOWED="1 per hour",
+    )
+    with app.app_context():
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    browser = _from(app, "198.51.100.9")
+    assert _login(browser, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+    attacker = _from(app, "203.0.113.9")
+    statuses = [_login(attacker, ADMIN_EMAIL, "guess").status_code for _ in range(6)]
+    assert statuses[-1] == 429, "the account is slowed down now"
+    stranger = _from(app, "198.51.100.10")
+    assert _login(stranger, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 429
+    assert _login(browser, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
 
 
 def test_one_network_guessing_one_account_is_stopped(app_factory):

@@ -8,19 +8,20 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..database import write_transaction
+from ..database import in_write_transaction, write_transaction
 from ..extensions import login_manager
+from ..filters import ngettext
 from ..models import Admin
 from ..ratelimits import (
-    account_under_attack,
     count_account_failure,
     limiter,
-    login_account_key,
     login_account_network_key,
+    login_wait,
     setting,
+    wait_page,
 )
 from ..services import admins
-from . import bp
+from . import bp, devices
 from .common import checked
 from .forms import ActionForm, LoginForm
 
@@ -37,13 +38,20 @@ def load_admin(admin_id: str) -> Admin | None:
 
     Checked on every request: deactivation, a password change, logging out
     (here or everywhere) and the idle and absolute timeouts all end it, and
-    a copy of the cookie made before then opens nothing.
+    a copy of the cookie made before then opens nothing. A read; it writes
+    only to move the idle clock on (once a minute) or sweep an ended session.
     """
     token = session.get(SESSION_TOKEN)
     if not isinstance(token, str):
         return None
-    with write_transaction():  # moves the idle clock on
-        admin = admins.session_admin(token)
+    check = admins.check_session(token)
+    if check.bookkeeping:
+        if in_write_transaction():  # current_user first used inside a view's unit
+            admins.keep_session_books(token)
+        else:
+            with write_transaction():
+                admins.keep_session_books(token)
+    admin = check.admin
     if admin is None or str(admin.id) != admin_id:
         return None
     return admin
@@ -60,9 +68,10 @@ def _failed(response: Response) -> bool:
     return response.status_code != 302
 
 
-# Only failed attempts count against the network and the (account, network)
-# pair: a brute force slows to a crawl while an admin who logs in is never
-# held back. The account as a whole is slowed, never locked (ratelimits.py).
+# Only failed attempts (a slowed-down one included) count against the network
+# and the (account, network) pair: a brute force slows to a crawl while an
+# admin who logs in is never held back. The account as a whole is slowed,
+# never locked (ratelimits.login_wait, checked in the view after these).
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"], deduct_when=_failed)
 @limiter.limit(
@@ -71,29 +80,31 @@ def _failed(response: Response) -> bool:
     methods=["POST"],
     deduct_when=_failed,
 )
-@limiter.limit(
-    setting("RATELIMIT_LOGIN_SLOWED"),
-    key_func=login_account_key,
-    methods=["POST"],
-    exempt_when=lambda: not account_under_attack(),
-)
 def login() -> Response | str | tuple[str, int]:
     """Log in. A wrong password and an unknown address get the same answer."""
     form = LoginForm()
     if form.validate_on_submit():
-        found = admins.authenticate(form.email.data, form.password.data)
+        email = form.email.data
+        wait = None if devices.known(request, email) else login_wait()
+        if wait is not None:
+            return wait_page(wait)
+        found = admins.authenticate(email, form.password.data)
+        token = None
         if found is not None:
             with write_transaction():
                 token = admins.start_session(found)
+        if token is not None:
             # A fresh session: nothing from before the login (a planted
             # cookie, an old flash) carries over into the logged-in one.
             session.clear()
             session.permanent = True  # expires with ADMIN_SESSION_MAX_HOURS
             session[SESSION_TOKEN] = token
             login_user(found.admin)
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(_safe_next(request.args.get("next")))
+            devices.remember(request, response, email)
+            return response
         with write_transaction():
-            admins.record_failed_login(form.email.data)
+            admins.record_failed_login(email)
         count_account_failure()
         form.password.errors.append("That email and password do not match an account.")
     status = 400 if form.errors else 200
@@ -120,10 +131,16 @@ def logout_everywhere() -> Response:
     """End every session of this account, on every browser, this one included."""
     checked(ActionForm())
     with write_transaction():
-        admins.log_out_everywhere(current_user)
+        ended = admins.log_out_everywhere(current_user)
     logout_user()
     session.clear()
-    flash("You are logged out on every browser.")
+    flash(
+        ngettext(
+            "You are logged out on every browser (%(num)d session ended).",
+            "You are logged out on every browser (%(num)d sessions ended).",
+            ended,
+        )
+    )
     return redirect(url_for(".login"))
 
 

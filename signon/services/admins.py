@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 
 from ..database import require_write, utcnow
 from ..extensions import db
@@ -88,9 +88,10 @@ def set_active(admin: Admin, active: bool, *, by: Admin | None = None) -> None:
 
 @dataclass(frozen=True)
 class Authentication:
-    """A password check's outcome: the admin, and a fresh hash if the old one is weak."""
+    """A password check's outcome: the admin, the hash that matched, maybe a stronger one."""
 
     admin: Admin
+    verified_hash: str
     new_hash: str | None
 
 
@@ -112,17 +113,23 @@ def authenticate(email: str, password: str) -> Authentication | None:
     except (VerificationError, InvalidHashError):
         return None
     new_hash = hasher.hash(password) if hasher.check_needs_rehash(admin.password_hash) else None
-    return Authentication(admin=admin, new_hash=new_hash)
+    return Authentication(admin=admin, verified_hash=admin.password_hash, new_hash=new_hash)
 
 
-def start_session(login: Authentication) -> str:
+def start_session(login: Authentication) -> str | None:
     """Record a login and open a session for it; the token for the cookie.
 
-    Expired sessions of every admin are deleted on the way: logins are rare
-    and this keeps the table small without a scheduled job.
+    None if the account changed since the password was checked (outside this
+    unit, see ``authenticate``): deactivated, or given a new password, which
+    must not be undone by a login that raced it. Expired sessions of every
+    admin are deleted on the way: logins are rare and this keeps the table
+    small without a scheduled job.
     """
     require_write()
     admin = login.admin
+    db.session.refresh(admin, with_for_update=True)
+    if not admin.active or admin.password_hash != login.verified_hash:
+        return None
     now = utcnow()
     if login.new_hash is not None:
         admin.password_hash = login.new_hash
@@ -154,30 +161,55 @@ def record_failed_login(email: str) -> None:
     )
 
 
-def session_admin(token: str) -> Admin | None:
+@dataclass(frozen=True)
+class SessionCheck:
+    """What a request's session token stands for, read without writing."""
+
+    admin: Admin | None  # None: no such session, ended, or the account is inactive
+    bookkeeping: bool  # a write is due: sweep the ended session, or move the idle clock
+
+
+def check_session(token: str) -> SessionCheck:
     """The active admin whose live session ``token`` names, or None.
 
     A session ends after ADMIN_SESSION_IDLE_MINUTES without a request, and
-    ADMIN_SESSION_MAX_HOURS after the login whatever happens. Each request
-    moves the idle clock on (writing at most once a minute).
+    ADMIN_SESSION_MAX_HOURS after the login whatever happens. Only a read:
+    ``keep_session_books`` does the writing that ``bookkeeping`` asks for.
     """
-    require_write()
-    now = utcnow()
-    found = db.session.scalar(
-        select(AdminSession).where(AdminSession.token_hash == _token_hash(token))
-    )
+    found = _session_row(token)
     if found is None:
-        return None
-    idle_cutoff, absolute_cutoff = _cutoffs(now)
-    if found.last_seen_at < idle_cutoff or found.created_at < absolute_cutoff:
-        db.session.delete(found)
-        return None
+        return SessionCheck(admin=None, bookkeeping=False)
+    now = utcnow()
+    if _ended(found, now):
+        return SessionCheck(admin=None, bookkeeping=True)
     admin = db.session.get(Admin, found.admin_id)
     if admin is None or not admin.active:
-        return None
-    if now - found.last_seen_at >= _TOUCH_EVERY:
+        return SessionCheck(admin=None, bookkeeping=False)
+    return SessionCheck(admin=admin, bookkeeping=now - found.last_seen_at >= _TOUCH_EVERY)
+
+
+def keep_session_books(token: str) -> None:
+    """Delete the session if it ended, else note that it was used just now."""
+    require_write()
+    found = _session_row(token)
+    if found is None:
+        return
+    now = utcnow()
+    if _ended(found, now):
+        db.session.delete(found)
+    else:
         found.last_seen_at = now
-    return admin
+
+
+def _session_row(token: str) -> AdminSession | None:
+    return db.session.scalar(
+        select(AdminSession).where(AdminSession.token_hash == _token_hash(token))
+    )
+
+
+def _ended(found: AdminSession, now: dt.datetime) -> bool:
+    idle_cutoff, absolute_cutoff = _cutoffs(now)
+    return found.last_seen_at < idle_cutoff or found.created_at < absolute_cutoff
 
 
 def end_session(token: str, admin: Admin) -> None:
@@ -200,13 +232,6 @@ def end_all_sessions(admin: Admin) -> int:
     return db.session.execute(
         delete(AdminSession).where(AdminSession.admin_id == admin.id)
     ).rowcount
-
-
-def live_sessions(admin: Admin) -> int:
-    """How many sessions ``admin`` has open (expired ones not yet swept count too)."""
-    return db.session.scalar(
-        select(func.count(AdminSession.id)).where(AdminSession.admin_id == admin.id)
-    )
 
 
 def _cutoffs(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -141,6 +141,7 @@ def purge_sent(days: int | None) -> None:
     days = days or current_app.config["SENT_EMAIL_RETENTION_DAYS"]
     with write_transaction():
         count = retention.purge_sent_email(days)
+    checkpoint_after_erasure()  # the emails held names and addresses
     click.echo(f"Deleted {count} sent email(s) older than {days} days.")
 
 

@@ -64,18 +64,27 @@ def network_hash(ip: str | None) -> str | None:
 def _day_key(day: dt.date) -> bytes:
     # Cached per app for the day: one query a day per process, not per request.
     cache: dict[dt.date, bytes] = current_app.extensions.setdefault("signon.network_keys", {})
-    if day not in cache:
+    if day in cache:
+        return cache[day]
+    made_here: set[dt.date] = db.session.info.setdefault("signon.network_keys_made", set())
+    found = db.session.get(NetworkKey, day)
+    if found is None:
         require_write()
         db.session.execute(
             insert_ignoring_conflict(
                 NetworkKey, {"day": day, "key": secrets.token_bytes(32)}, ["day"]
             )
         )
+        made_here.add(day)
         found = db.session.get(NetworkKey, day)
         assert found is not None
+    if day not in made_here:
+        # A key this session made is cached only once a later request reads
+        # it back committed: if this unit rolls back, the key never existed,
+        # and no process may go on hashing with it.
         cache.clear()  # only today's key is ever needed in memory
         cache[day] = found.key
-    return cache[day]
+    return found.key
 
 
 # The signal of many signatures from one network looks back this far.

@@ -8,11 +8,13 @@ FLASK  := SIGNON_ENV=development $(BIN)/flask --app wsgi
 .PHONY: run test test-fast lint format bench clean
 
 # The app on http://127.0.0.1:$(PORT) with SQLite, the demo statement loaded
-# and every email readable at /dev/mailbox. `make run PORT=8000` for another port.
+# and every email readable at /dev/mailbox. `make run PORT=8000` for another
+# port (the links in emails follow it).
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+	SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 # The whole test suite, on SQLite. To run it on PostgreSQL as well, point
 # SIGNON_TEST_DATABASE_URL at a database it may wipe (see the README).

@@ -94,6 +94,16 @@ class Config:
     ADMIN_SESSION_IDLE_MINUTES = 30
     ADMIN_SESSION_MAX_HOURS = 12
 
+    # Public pages, rendered once per version of what they show (Flask-Caching).
+    # Per process by default; with several processes or machines, share it:
+    # SIGNON_CACHE_TYPE=RedisCache SIGNON_CACHE_REDIS_URL=redis://host:6379/1.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 600  # entries are versioned; this only frees memory
+    CACHE_THRESHOLD = 2000  # entries a SimpleCache keeps
+    # Statements that need no verification list a signature when it is
+    # confirmed, at the pace of the spike; their pages are reused this long.
+    PUBLIC_MICROCACHE_SECONDS = 2
+
     # The development mailbox page lists every queued email with its links.
     DEV_MAILBOX = False
 

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
 from . import cli, database, errors, filters, logs, routing, security, static_routes
-from .extensions import csrf, login_manager, mail, migrate
+from .extensions import cache, csrf, login_manager, mail, migrate
 from .ratelimits import limiter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, database.db, directory=str(ROOT / "migrations"))
     mail.init_app(app)
+    cache.init_app(app)
     csrf.init_app(app)
     # Not Flask-Login's template context processor: it reads the session on
     # every page, which marks public pages "Vary: Cookie" and defeats caches.

@@ -8,6 +8,7 @@ rate limiter lives with its keys in ``signon.ratelimits``.
 from __future__ import annotations
 
 from flask import Response
+from flask_caching import Cache
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -48,3 +49,4 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 login_manager = AdminLoginManager()
+cache = Cache()

@@ -19,7 +19,7 @@ from signon.models import (
     Statement,
     StatementState,
 )
-from signon.services import admins
+from signon.services import admins, statements
 from signon.services.addresses import configured_canonical_email
 
 STATEMENT_BODY = """A statement for the tests, with a footnote.[^1]
@@ -77,6 +77,8 @@ def make_signature(
         db.session.add(signature)
         db.session.flush()
         _bring_to(signature, state)
+        if state in (SignatureState.verified, SignatureState.withdrawn):
+            statements.public_change(statement_id)  # as the services would
     return signature
 
 

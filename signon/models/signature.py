@@ -72,6 +72,16 @@ class Signature(db.Model):
         # NULLs never collide, so a withdrawn signatory may sign again.
         sa.UniqueConstraint("statement_id", "email_canonical"),
         sa.Index("ix_signature_statement_state", "statement_id", "state"),
+        # The public list's order, so that a deep page walks an index instead
+        # of sorting every signature (services.public.public_query).
+        sa.Index(
+            "ix_signature_listing",
+            "statement_id",
+            "state",
+            "show_name",
+            sa.func.lower(sa.column("org_name")),
+            "id",
+        ),
         # A signature that is still there has somewhere to send its links.
         sa.CheckConstraint(
             "state = 'withdrawn' OR (contact_email IS NOT NULL AND email_canonical IS NOT NULL)",

@@ -39,6 +39,12 @@ class Statement(db.Model):
     # When False, a confirmed signature is verified (public) at once.
     needs_verification: Mapped[bool] = mapped_column(default=True)
     signing_deadline: Mapped[dt.datetime | None]
+    # Raised in the same transaction as anything that changes what the public
+    # sees of the statement (a signature verified or withdrawn, a comment
+    # shown or hidden, the text or settings edited). Public pages are cached,
+    # and their ETags made, by it, before anything is rendered. Admins and
+    # withdrawals set its pace, never the signing spike: no counter row.
+    public_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -8,7 +8,15 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..services import statements
-from ..web.pages import cacheable, get_statement, render_statement
+from ..web.pages import (
+    cacheable,
+    cached_tally,
+    etag_matches,
+    get_statement,
+    page_key,
+    public_page,
+    render_statement,
+)
 from ..web.sign_form import SignForm
 from . import bp
 
@@ -28,34 +36,40 @@ def index() -> Response:
 def statement(slug: str) -> Response:
     """A statement: text, footnotes, figures, sign-on form, verified list."""
     found = get_statement(slug)
-    form = SignForm(formdata=None) if found.is_open else None
-    return cacheable(make_response(render_statement(found, form)))
+
+    def render() -> str:
+        return render_statement(found, SignForm(formdata=None) if found.is_open else None)
+
+    return public_page(page_key(found, "statement"), render)
 
 
 @bp.get("/s/<slug:slug>/signatories")
 def signatories(slug: str) -> Response:
     """Every named, verified signatory, a page at a time."""
     found = get_statement(slug)
-    tally = statements.tally(found)
-    pages = max(1, -(-(tally.organisations - tally.unnamed) // SIGNATORIES_PER_PAGE))
     page = request.args.get("page", 1, type=int)
+    key = page_key(found, "signatories", page)
+    if etag_matches(key):  # a 304 before counting anything
+        return public_page(key, str)
+    tally = cached_tally(found)
+    pages = max(1, -(-(tally.organisations - tally.unnamed) // SIGNATORIES_PER_PAGE))
     if not 1 <= page <= pages:
         abort(404, "There is no such page of signatories.")
-    listed = statements.listed_signatories(
-        found, SIGNATORIES_PER_PAGE, (page - 1) * SIGNATORIES_PER_PAGE
-    )
-    return cacheable(
-        make_response(
-            render_template(
-                "public/signatories.html",
-                statement=found,
-                tally=tally,
-                signatories=listed,
-                page=page,
-                pages=pages,
-            )
+
+    def render() -> str:
+        listed = statements.listed_signatories(
+            found, SIGNATORIES_PER_PAGE, (page - 1) * SIGNATORIES_PER_PAGE
         )
-    )
+        return render_template(
+            "public/signatories.html",
+            statement=found,
+            tally=tally,
+            signatories=listed,
+            page=page,
+            pages=pages,
+        )
+
+    return public_page(key, render)
 
 
 @bp.get("/privacy")

@@ -28,7 +28,7 @@ from ..models import (
     SignatureState,
     Statement,
 )
-from . import audit, mail, tokens
+from . import audit, mail, statements, tokens
 from .addresses import configured_canonical_email
 from .privacy import network_hash
 
@@ -166,8 +166,13 @@ def confirm(token: str) -> Signature:
     """Confirm the signature behind ``token``; harmless when repeated.
 
     A statement that needs no verification makes it public at once, and the
-    contact is told so by email. Raises ``StatementClosed`` for a pending
-    signature whose statement closed (or passed its deadline) meanwhile.
+    contact is told so by email. That does not raise the statement's public
+    version: confirmations come at the pace of the spike, and a row updated by
+    each would be the hot row every petition site trips on. The public pages
+    of such statements are cached for a second or two instead (web/pages.py).
+
+    Raises ``StatementClosed`` for a pending signature whose statement closed
+    (or passed its deadline) meanwhile.
     """
     require_write()
     signature = signature_for_token(token, tokens.CONFIRM, lock=True)
@@ -187,6 +192,7 @@ def verify(signature: Signature, admin: Admin) -> bool:
     if changed:
         mail.send(mail.verified_email(signature), signature)
         audit.record(AuditAction.verify, admin, signature=signature)
+        statements.public_change(signature.statement_id)
     return changed
 
 
@@ -210,6 +216,7 @@ def approve_comment(signature: Signature, admin: Admin, approved: bool) -> bool:
         signature.comment_approved = approved
         action = AuditAction.approve_comment if approved else AuditAction.hide_comment
         audit.record(action, admin, signature=signature)
+        statements.public_change(signature.statement_id)
     return changed
 
 
@@ -227,4 +234,5 @@ def withdraw(signature: Signature, admin: Admin | None = None) -> bool:
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
         action = AuditAction.withdraw if admin is None else AuditAction.erase
         audit.record(action, admin, signature=signature)
+        statements.public_change(signature.statement_id)
     return changed

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..database import require_write
 from ..extensions import db
@@ -107,6 +107,8 @@ def import_statement(text: str) -> tuple[Statement, bool]:
     for key, value in settings.items():
         setattr(statement, key, value)
     db.session.flush()
+    if not created:
+        public_change(statement.id)
     return statement, created
 
 
@@ -146,6 +148,22 @@ def listed_signatories(
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return [public.from_row(row) for row in db.session.execute(query)]
+
+
+def public_change(statement_id: int) -> None:
+    """Note, in the caller's unit of work, that the public view of a statement changed.
+
+    An atomic increment in SQL, not a read-modify-write, so two admins acting
+    at once both count. Pages cached under the old version are never served
+    again, and browsers see a new ETag at once.
+    """
+    require_write()
+    db.session.execute(
+        update(Statement)
+        .where(Statement.id == statement_id)
+        .values(public_version=Statement.public_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def published_statement(slug: str) -> Statement | None:

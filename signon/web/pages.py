@@ -1,13 +1,30 @@
-"""The statement page, shared by the public view and the sign-on form's errors."""
+"""The statement's public pages: cached by version, revalidated without rendering.
+
+A statement's ``public_version`` changes in the same transaction as anything
+the public sees of it (services.statements.public_change). A page is keyed by
+that version, so it is rendered once per version per process, and its ETag is
+made from the key before anything is rendered: a revalidation (304) costs one
+indexed lookup. Statements that list signatures as they are confirmed (no
+verification) do not raise the version each time; their key also carries a
+time slot of PUBLIC_MICROCACHE_SECONDS, so news shows within that long.
+"""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+import hashlib
+import time
+from collections.abc import Callable
+from functools import cache as once
+from pathlib import Path
+
+from flask import abort, current_app, make_response, render_template, request
 from werkzeug.wrappers import Response
 
+from ..extensions import cache
 from ..models import Statement
 from ..services import statements
 from ..services.markdown import render_markdown
+from ..services.statements import Tally
 
 # Shared caches (a reverse proxy, a CDN) may keep public pages this long, so
 # they carry a spike; browsers revalidate every time (a 304 by ETag spares
@@ -17,11 +34,82 @@ SHARED_CACHE_MAX_AGE = 60
 LISTED_ON_STATEMENT_PAGE = 100
 
 
-def cacheable(response: Response) -> Response:
-    """Let shared caches keep a public page; browsers revalidate it by ETag."""
+@once
+def release() -> str:
+    """A fingerprint of the code and templates: a new release makes new ETags.
+
+    Computed from the files, so every process and machine running the same
+    release agrees, and a browser never keeps a page an upgrade changed.
+    """
+    root = Path(__file__).resolve().parent.parent.parent
+    digest = hashlib.sha256()
+    for folder, pattern in (("signon", "*.py"), ("templates", "*.*")):
+        for path in sorted((root / folder).rglob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def page_key(statement: Statement, *parts: object) -> str:
+    """The cache key of one public page of ``statement``, by what it shows."""
+    key = [statement.id, statement.public_version, statement.is_open, release(), *parts]
+    if not statement.needs_verification:
+        window = current_app.config["PUBLIC_MICROCACHE_SECONDS"]
+        key.append(int(time.time() // window))
+    return ":".join(str(part) for part in key)
+
+
+def cached_tally(statement: Statement) -> Tally:
+    """The statement's public figures, counted once per version of it."""
+    key = "tally:" + page_key(statement)
+    found = cache.get(key)
+    if found is None:
+        found = statements.tally(statement)
+        cache.set(key, found)
+    return found
+
+
+def _etag(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def etag_matches(key: str) -> bool:
+    """Whether the browser already has the page cached under ``key``."""
+    return _etag(key) in request.if_none_match
+
+
+def public_page(key: str, render: Callable[[], str]) -> Response:
+    """The page ``render`` makes, cached under ``key``; a 304 if the browser has it.
+
+    The ETag comes from the key, so checking it renders nothing.
+    """
+    etag = _etag(key)
+    if etag in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        html = cache.get("page:" + key)
+        if html is None:
+            html = render()
+            cache.set("page:" + key, html)
+        response = make_response(html)
+    response.set_etag(etag)
+    return shared_cacheable(response)
+
+
+def shared_cacheable(response: Response) -> Response:
+    """Let shared caches keep a public page for a minute; browsers revalidate."""
     response.cache_control.public = True
     response.cache_control.max_age = 0
     response.cache_control.s_maxage = SHARED_CACHE_MAX_AGE
+    return response
+
+
+def cacheable(response: Response) -> Response:
+    """Like ``shared_cacheable``, with an ETag hashed from the finished page.
+
+    For pages that depend on no statement (the index, the privacy notice).
+    """
+    shared_cacheable(response)
     response.add_etag()
     return response.make_conditional(request)
 
@@ -40,7 +128,7 @@ def render_statement(statement: Statement, form: object) -> str:
         "public/statement.html",
         statement=statement,
         body=render_markdown(statement.body),
-        tally=statements.tally(statement),
+        tally=cached_tally(statement),
         signatories=statements.listed_signatories(statement, LISTED_ON_STATEMENT_PAGE),
         form=form,
     )

@@ -103,6 +103,9 @@ class Config:
     # Statements that need no verification list a signature when it is
     # confirmed, at the pace of the spike; their pages are reused this long.
     PUBLIC_MICROCACHE_SECONDS = 2
+    # Each process reuses what it read of a statement (its public version
+    # included) this long: a spike of readers costs a query a second.
+    STATEMENT_CACHE_SECONDS = 1.0
 
     # The development mailbox page lists every queued email with its links.
     DEV_MAILBOX = False
@@ -136,6 +139,8 @@ class TestingConfig(Config):
     MAIL_TIMEOUT = 5
     # Tests sign many times from one address; the rate limit tests turn it on.
     RATELIMIT_ENABLED = False
+    # Tests look at a page right after changing it; the cache has a test of its own.
+    STATEMENT_CACHE_SECONDS = 0.0
 
 
 class ProductionConfig(Config):

@@ -146,3 +146,32 @@ def test_pages_out_of_range_are_refused_without_counting_again(client, app, stat
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     assert counted and not any(counted)
+
+
+def test_in_production_a_spike_of_readers_costs_one_query_a_second(app_factory):
+    """With STATEMENT_CACHE_SECONDS a revalidation runs no SQL; a change shows within it."""
+    app = app_factory(STATEMENT_CACHE_SECONDS=1.0)
+    with app.app_context():
+        statement_id = make_statement().id
+        engine = db.engine
+    client = app.test_client()
+    etag = _get(client, "/s/test-statement").headers["ETag"].strip('"')
+    queries = []
+
+    def record(conn, cursor, sql, *rest):
+        queries.append(sql)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert [_get(client, "/s/test-statement", etag).status_code for _ in range(20)] == [
+            304
+        ] * 20
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert not [q for q in queries if "statement" in q.lower()]
+    with app.app_context():
+        make_signature(statement_id, SignatureState.verified, org_name="Newly Verified Union")
+    time.sleep(1.05)
+    fresh = _get(client, "/s/test-statement", etag)
+    assert fresh.status_code == 200
+    assert "Newly Verified Union" in fresh.get_data(as_text=True)

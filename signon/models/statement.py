@@ -21,6 +21,13 @@ class StatementState(enum.StrEnum):
     closed = "closed"
 
 
+def taking_signatures(
+    state: StatementState, deadline: dt.datetime | None, now: dt.datetime
+) -> bool:
+    """Whether a statement in ``state`` with ``deadline`` takes signatures at ``now``."""
+    return state is StatementState.open and (deadline is None or now < deadline)
+
+
 class Statement(db.Model):
     """A published text with its sign-on settings."""
 
@@ -51,9 +58,7 @@ class Statement(db.Model):
     @property
     def is_open(self) -> bool:
         """Whether the sign-on form is offered and accepted right now."""
-        if self.state is not StatementState.open:
-            return False
-        return self.signing_deadline is None or utcnow() < self.signing_deadline
+        return taking_signatures(self.state, self.signing_deadline, utcnow())
 
     def __repr__(self) -> str:
         return f"<Statement {self.slug}>"

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Select, select
 
-from ..models import OrganisationType, Signature, SignatureState, Statement
+from ..models import OrganisationType, Signature, SignatureState
+
+
+class StatementRef(Protocol):
+    """Anything that names a statement by its id (a model or a snapshot of one)."""
+
+    id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +50,7 @@ _COLUMNS = (
 )
 
 
-def public_query(statement: Statement) -> Select:
+def public_query(statement: StatementRef) -> Select:
     """The verified signatures of ``statement`` that may be named, public columns only.
 
     Callers add ordering, filters and paging; rows go through ``from_row``.

@@ -26,11 +26,11 @@ from ..models import (
     OutboxMessage,
     Signature,
     SignatureState,
-    Statement,
 )
 from . import audit, mail, statements, tokens
 from .addresses import configured_canonical_email
 from .privacy import network_hash
+from .public import StatementRef
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Submission(enum.Enum):
     unchanged = "unchanged"
 
 
-def submit(statement: Statement, data: SignatureData, *, ip: str | None) -> Submission:
+def submit(statement: StatementRef, data: SignatureData, *, ip: str | None) -> Submission:
     """Record a new pending signature and queue its confirmation email.
 
     If this address (canonicalised) already signed the statement, nothing is

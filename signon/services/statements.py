@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from sqlalchemy import func, select, update
 
-from ..database import require_write
+from ..database import require_write, utcnow
 from ..extensions import db
 from ..models import Signature, SignatureState, Statement, StatementState
+from ..models.statement import taking_signatures
 from . import public
-from .public import PublicSignatory
+from .public import PublicSignatory, StatementRef
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {
@@ -121,7 +122,7 @@ class Tally:
     unnamed: int
 
 
-def tally(statement: Statement) -> Tally:
+def tally(statement: StatementRef) -> Tally:
     """Verified signatures, their countries, and how many asked not to be named.
 
     Counted by query every time: there is no counter row for a spike of
@@ -141,7 +142,7 @@ def tally(statement: Statement) -> Tally:
 
 
 def listed_signatories(
-    statement: Statement, limit: int | None = None, offset: int = 0
+    statement: StatementRef, limit: int | None = None, offset: int = 0
 ) -> list[PublicSignatory]:
     """Verified signatories that may be named, by organisation name."""
     query = public.public_query(statement).order_by(func.lower(Signature.org_name), Signature.id)
@@ -164,6 +165,44 @@ def public_change(statement_id: int) -> None:
         .values(public_version=Statement.public_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """What the public pages show of a statement: a plain snapshot, safe to keep.
+
+    Not an ORM object, so it can be kept between requests (web/pages.py keeps
+    one per slug for a second) without a session, lazy loads or stale state.
+    """
+
+    id: int
+    slug: str
+    title: str
+    publisher: str
+    published_on: dt.date | None
+    body: str
+    state: StatementState
+    needs_verification: bool
+    signing_deadline: dt.datetime | None
+    public_version: int
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the sign-on form is offered and accepted right now."""
+        return taking_signatures(self.state, self.signing_deadline, utcnow())
+
+
+_VIEW_COLUMNS = [getattr(Statement, f.name) for f in fields(StatementView)]
+
+
+def statement_view(slug: str) -> StatementView | None:
+    """The public snapshot of the statement at ``slug``; None for none or a draft."""
+    row = db.session.execute(
+        select(*_VIEW_COLUMNS).where(
+            Statement.slug == slug, Statement.state != StatementState.draft
+        )
+    ).first()
+    return StatementView(*row) if row is not None else None
 
 
 def published_statement(slug: str) -> Statement | None:

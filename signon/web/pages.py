@@ -21,10 +21,9 @@ from flask import abort, current_app, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from ..extensions import cache
-from ..models import Statement
 from ..services import statements
 from ..services.markdown import render_markdown
-from ..services.statements import Tally
+from ..services.statements import StatementView, Tally
 
 # Shared caches (a reverse proxy, a CDN) may keep public pages this long, so
 # they carry a spike; browsers revalidate every time (a 304 by ETag spares
@@ -50,7 +49,7 @@ def release() -> str:
     return digest.hexdigest()[:12]
 
 
-def page_key(statement: Statement, *parts: object) -> str:
+def page_key(statement: StatementView, *parts: object) -> str:
     """The cache key of one public page of ``statement``, by what it shows."""
     key = [statement.id, statement.public_version, statement.is_open, release(), *parts]
     if not statement.needs_verification:
@@ -59,7 +58,7 @@ def page_key(statement: Statement, *parts: object) -> str:
     return ":".join(str(part) for part in key)
 
 
-def cached_tally(statement: Statement) -> Tally:
+def cached_tally(statement: StatementView) -> Tally:
     """The statement's public figures, counted once per version of it."""
     key = "tally:" + page_key(statement)
     found = cache.get(key)
@@ -114,15 +113,32 @@ def cacheable(response: Response) -> Response:
     return response.make_conditional(request)
 
 
-def get_statement(slug: str) -> Statement:
-    """The published statement at ``slug``, or 404."""
-    statement = statements.published_statement(slug)
+def get_statement(slug: str) -> StatementView:
+    """The published statement at ``slug``, or 404.
+
+    Each process keeps what it read for STATEMENT_CACHE_SECONDS (one), so a
+    spike of readers costs one query a second per process, not one a
+    request; a change (a verification raising the public version, a
+    statement closing) shows within that second.
+    """
+    ttl = current_app.config["STATEMENT_CACHE_SECONDS"]
+    views: dict[str, tuple[float, StatementView]] = current_app.extensions.setdefault(
+        "signon.statement_views", {}
+    )
+    now = time.monotonic()
+    kept = views.get(slug)
+    if kept is not None and now - kept[0] < ttl:
+        return kept[1]
+    statement = statements.statement_view(slug)
     if statement is None:
+        views.pop(slug, None)
         abort(404, "There is no statement at this address.")
+    if ttl > 0:
+        views[slug] = (now, statement)
     return statement
 
 
-def render_statement(statement: Statement, form: object) -> str:
+def render_statement(statement: StatementView, form: object) -> str:
     """The statement page, with ``form`` as the sign-on form (maybe with errors)."""
     return render_template(
         "public/statement.html",

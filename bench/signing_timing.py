@@ -80,11 +80,9 @@ import contextlib
 import gc
 import http.client
 import math
-import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -97,8 +95,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # the virtualenv that runs this script: flask, gunicorn
+from processes import BIN, ROOT, Process, clean_env, free_port
+
 WORKERS = 2
 SLUG = "timing-benchmark"
 TIMEOUT = 30.0  # seconds, for any one request
@@ -146,19 +144,9 @@ class TooManyErrors(Exception):
 # --- the server ------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def app_env(instance: Path, port: int, secret: str, extra: dict[str, str]) -> dict[str, str]:
     """The app's environment: production mode on the database in ``instance``."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("SIGNON_") and k != "DATABASE_URL"
-    }
-    env.update(
+    env = clean_env(
         SIGNON_ENV="production",
         SIGNON_SECRET_KEY=secret,
         SIGNON_BASE_URL=f"http://127.0.0.1:{port}",
@@ -171,7 +159,6 @@ def app_env(instance: Path, port: int, secret: str, extra: dict[str, str]) -> di
         # signed earlier than 15 minutes ago: the case an attacker probes.
         # (Within the interval a repeat renders its email but queues none.)
         SIGNON_CONFIRM_RESEND_INTERVAL="0",
-        PYTHONUNBUFFERED="1",
     )
     env.update({f"SIGNON_{name}": value for name, value in extra.items()})
     return env
@@ -200,34 +187,7 @@ def flask(env: dict[str, str], *args: str) -> None:
         )
 
 
-@dataclass
-class Server:
-    """A gunicorn started in a session of its own (so its workers stop with it)."""
-
-    popen: subprocess.Popen[bytes]
-    port: int
-    stderr_path: Path
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text("utf-8", errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM to the whole session, SIGKILL after 10 s; then any leftover worker."""
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-
-
-def start_gunicorn(env: dict[str, str], port: int, logs: Path) -> Server:
+def start_gunicorn(env: dict[str, str], port: int, logs: Path) -> Process:
     """``gunicorn --workers 2 --bind 127.0.0.1:PORT wsgi:app``, answering /healthz."""
     command = [
         str(BIN / "gunicorn"),
@@ -237,18 +197,8 @@ def start_gunicorn(env: dict[str, str], port: int, logs: Path) -> Server:
         f"127.0.0.1:{port}",
         "wsgi:app",
     ]
-    stderr_path = logs / f"gunicorn-{port}.stderr"
-    with (logs / f"gunicorn-{port}.stdout").open("wb") as out, stderr_path.open("wb") as err:
-        popen = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
-    server = Server(popen, port, stderr_path)
+    server = Process(f"gunicorn-{port}", command, env, logs)
+    popen = server.popen
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -84,7 +84,6 @@ import secrets
 import shutil
 import signal
 import smtplib
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -102,8 +101,8 @@ from types import FrameType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from processes import BIN, ROOT, Process, clean_env, free_port, started
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # signon and config: the app under test
@@ -116,7 +115,6 @@ from flask import Flask  # noqa: E402
 from signon.extensions import db  # noqa: E402
 from signon.models import OutboxMessage, OutboxState, Signature, SignatureState  # noqa: E402
 
-BIN = Path(sys.executable).parent  # the virtualenv: gunicorn, flask
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 RESULTS = BENCH / "results" / "latest.md"
 
@@ -219,83 +217,6 @@ def progress(line: str) -> None:
 
 
 # --- processes -------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env(**settings: str) -> dict[str, str]:
-    """This process's environment without SIGNON_* and DATABASE_URL, plus ``settings``."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("SIGNON_") and k != "DATABASE_URL"
-    }
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(settings)
-    return env
-
-
-class Process:
-    """A subprocess in a session of its own (its children stop with it)."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
-        self.name = name
-        self.stdout_path = logs / f"{name}.stdout"
-        self.stderr_path = logs / f"{name}.stderr"
-        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
-            self.popen = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-            )
-
-    def running(self) -> bool:
-        return self.popen.poll() is None
-
-    def wait(self, timeout: float) -> int | None:
-        """The exit status, or None if it still runs after ``timeout`` seconds."""
-        try:
-            return self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM to the session, SIGKILL after ``grace`` seconds, then any leftover."""
-        if self.running():
-            self._signal(signal.SIGTERM)
-            if self.wait(grace) is None:
-                self._signal(signal.SIGKILL)
-                self.wait(grace)
-        self._signal(signal.SIGKILL)  # workers a dead master left behind
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signum)
-
-    @property
-    def stdout(self) -> str:
-        return self.stdout_path.read_text("utf-8", errors="replace")
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text("utf-8", errors="replace")
-
-
-@contextlib.contextmanager
-def started(name: str, args: list[str], env: dict[str, str], logs: Path) -> Iterator[Process]:
-    """A process for the length of the block; stopped whatever happens."""
-    process = Process(name, args, env, logs)
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def get(port: int, path: str, timeout: float = 60.0) -> int:

@@ -71,7 +71,7 @@ def _email(
         signature = make_signature(
             statement, state, show_name=show_name, **{**SNAPSHOT_SIGNER, **fields}
         )
-        email = render(signature)
+        email = render(signature, statement)
     return RenderedEmail(
         kind=email.kind,
         subject=email.subject,

@@ -113,8 +113,9 @@ def test_services_refuse_to_write_outside_a_unit_of_work(app, statement):
             org_name="X", org_type="union", country="DE", contact_name="Y",
             contact_email=VALID_FORM["contact_email"],
         )  # fmt: skip
+        prepared = signing.prepare(found, data)  # reads only: allowed
         with pytest.raises(TransactionError):
-            signing.submit(found, data, ip=None)
+            signing.submit(prepared, ip=None)
     assert signatures(app) == []
 
 

@@ -35,6 +35,7 @@ from flask import current_app
 from ..models import OutboxMessage, Signature
 from . import outbox, tokens
 from .outbox import RenderedEmail
+from .public import NamedStatement
 from .urls import public_url
 
 # The catalogue a translation would replace; English plural rules until then.
@@ -51,24 +52,25 @@ _NOT_INLINE = {"Cc", "Cf", "Zl", "Zp"}
 _JOINERS = {"\u200c", "\u200d"}
 
 
-def confirmation_email(signature: Signature) -> RenderedEmail:
+def confirmation_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Ask the contact to confirm the signature; offers the withdraw link too."""
     return _render(
         "confirm",
         signature,
+        statement,
         confirm_url=_link("signing.confirm", signature, tokens.CONFIRM),
         confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
     )
 
 
-def already_signed_email(signature: Signature) -> RenderedEmail:
+def already_signed_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Tell the contact that their address was used to sign again; nothing changed."""
-    return _render("already_signed", signature)
+    return _render("already_signed", signature, statement)
 
 
-def verified_email(signature: Signature) -> RenderedEmail:
+def verified_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Tell the contact their signature is public: listed by name, or counted without it."""
-    return _render("verified", signature, org_name=_quotable(signature.org_name))
+    return _render("verified", signature, statement, org_name=_quotable(signature.org_name))
 
 
 def send(email: RenderedEmail, signature: Signature) -> OutboxMessage:
@@ -101,9 +103,15 @@ def _quotable(text: str | None) -> str | None:
     return text
 
 
-def _render(kind: str, signature: Signature, **context: object) -> RenderedEmail:
-    """Every signature email names the statement and carries the withdraw link."""
-    statement = signature.statement
+def _render(
+    kind: str, signature: Signature, statement: NamedStatement, **context: object
+) -> RenderedEmail:
+    """Every signature email names the statement and carries the withdraw link.
+
+    ``statement`` is passed rather than read from ``signature.statement``: the
+    sign-on form renders for a signature not yet in the database, with the
+    statement the page already holds, and a lazy load would cost a query.
+    """
     return outbox.render(
         kind,
         email_kind=kind,  # the layout titles the HTML with the email's subject

@@ -71,9 +71,8 @@ def _day_key(day: dt.date) -> bytes:
     if found is None:
         require_write()
         db.session.execute(
-            insert_ignoring_conflict(
-                NetworkKey, {"day": day, "key": secrets.token_bytes(32)}, ["day"]
-            )
+            insert_ignoring_conflict(NetworkKey, ("day",)),
+            {"day": day, "key": secrets.token_bytes(32)},
         )
         made_here.add(day)
         found = db.session.get(NetworkKey, day)

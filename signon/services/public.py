@@ -25,6 +25,13 @@ class StatementRef(Protocol):
     id: int
 
 
+class NamedStatement(StatementRef, Protocol):
+    """A statement as an email names it: a model, or the snapshot pages keep."""
+
+    slug: str
+    title: str
+
+
 @dataclass(frozen=True, slots=True)
 class PublicSignatory:
     """A verified signature as the public sees it."""

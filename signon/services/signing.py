@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import joinedload
 
 from ..database import insert_ignoring_conflict, require_write, utcnow
@@ -27,10 +27,12 @@ from ..models import (
     Signature,
     SignatureState,
 )
+from ..models.signature import new_link_id
 from . import audit, mail, statements, tokens
 from .addresses import configured_canonical_email
+from .outbox import RenderedEmail
 from .privacy import network_hash
-from .public import StatementRef
+from .public import NamedStatement
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,59 @@ class Submission(enum.Enum):
     unchanged = "unchanged"
 
 
-def submit(statement: StatementRef, data: SignatureData, *, ip: str | None) -> Submission:
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A sign-on looked up and its email rendered, ready for ``submit``.
+
+    ``prepare`` does the slow part (rendering an email takes longer than all
+    the SQL of a sign-on) before the write transaction, because on SQLite
+    that transaction holds the database's one write lock: every millisecond
+    spent inside it is a millisecond no other sign-on can use.
+    """
+
+    statement: NamedStatement
+    row: dict[str, object]  # the signature to insert, if the address is new
+    canonical: str
+    seen: tuple[int, SignatureState] | None  # the address's signature, as read
+    email: RenderedEmail
+
+
+def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmission:
+    """Look the address up and render the email it is due, without writing.
+
+    A new address gets the confirmation email of the signature about to be
+    created (its link id is chosen here); a known one, the email its
+    signature's state calls for. ``submit`` checks that nothing changed
+    meanwhile and renders again if it did.
+    """
+    canonical = configured_canonical_email(data.contact_email)
+    row: dict[str, object] = {
+        "link_id": new_link_id(),
+        "statement_id": statement.id,
+        "org_name": data.org_name,
+        "org_type": data.org_type,
+        "country": data.country,
+        "city": data.city,
+        "website": data.website,
+        "comment": data.comment,
+        "show_name": data.show_name,
+        "contact_name": data.contact_name,
+        "contact_email": data.contact_email,
+        "email_canonical": canonical,
+        "contact_role": data.contact_role or None,
+    }
+    existing = db.session.scalar(_by_address(statement.id, canonical))
+    if existing is None:
+        # Never added to the session: only rendered from.
+        email = mail.confirmation_email(Signature(**row), statement)
+        seen = None
+    else:
+        email = _due_email(existing, statement)
+        seen = (existing.id, existing.state)
+    return PreparedSubmission(statement, row, canonical, seen, email)
+
+
+def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
     """Record a new pending signature and queue its confirmation email.
 
     If this address (canonicalised) already signed the statement, nothing is
@@ -67,57 +121,55 @@ def submit(statement: StatementRef, data: SignatureData, *, ip: str | None) -> S
     CONFIRM_RESEND_INTERVAL.
 
     Both paths do the same work, so that response times do not tell whether
-    an address signed: the same INSERT (which a repeat's unique key turns
-    into nothing), the same locked SELECT, the same rendering of an email;
-    only whether that email is queued differs (a repeat within the interval
-    renders one and drops it). ``bench/signing_timing.py`` measures it.
+    an address signed: the same lookup and rendering in ``prepare``, the same
+    INSERT (which a repeat's unique key turns into nothing) and the same
+    locked SELECT here; only whether the email is queued differs (a repeat
+    within the interval drops it). ``bench/signing_timing.py`` measures it.
     """
     require_write()
-    canonical = configured_canonical_email(data.contact_email)
     now = utcnow()
     db.session.execute(
-        insert_ignoring_conflict(
-            Signature,
-            {
-                "statement_id": statement.id,
-                "org_name": data.org_name,
-                "org_type": data.org_type,
-                "country": data.country,
-                "city": data.city,
-                "website": data.website,
-                "comment": data.comment,
-                "show_name": data.show_name,
-                "contact_name": data.contact_name,
-                "contact_email": data.contact_email,
-                "email_canonical": canonical,
-                "contact_role": data.contact_role or None,
-                "ip_hash": network_hash(ip),
-                "created_at": now,
-                "consented_at": now,
-            },
-            ["statement_id", "email_canonical"],
-        )
+        insert_ignoring_conflict(Signature, ("statement_id", "email_canonical")),
+        {
+            **prepared.row,
+            "ip_hash": network_hash(ip),
+            "created_at": now,
+            "consented_at": now,
+        },
     )
     # Locked (PostgreSQL), so two simultaneous repeats cannot both re-send.
     signature = db.session.scalars(
-        select(Signature)
-        .where(Signature.statement_id == statement.id, Signature.email_canonical == canonical)
-        .with_for_update()
+        _by_address(prepared.statement.id, prepared.canonical).with_for_update()
     ).one()
-    created = signature.confirmation_sent_at is None
-    if signature.state is SignatureState.pending:
-        email = mail.confirmation_email(signature)
-    else:
-        email = mail.already_signed_email(signature)
+    if signature.link_id == prepared.row["link_id"]:
+        signature.confirmation_sent_at = now  # an UPDATE, as a repeat's resend runs
+        mail.send(prepared.email, signature)
+        return Submission.created
+    email = prepared.email
+    if prepared.seen != (signature.id, signature.state):
+        # Signed, confirmed or verified since ``prepare`` looked: rare, and
+        # only the sender's own race, so rendering under the lock is fine.
+        email = _due_email(signature, prepared.statement)
     interval = dt.timedelta(seconds=current_app.config["CONFIRM_RESEND_INTERVAL"])
     last = signature.confirmation_sent_at
     if last is not None and now - last < interval:
         return Submission.unchanged
     signature.confirmation_sent_at = now
     mail.send(email, signature)
-    if created:
-        return Submission.created
     return Submission.resent if signature.state is SignatureState.pending else Submission.notified
+
+
+def _by_address(statement_id: int, canonical: str) -> Select[tuple[Signature]]:
+    return select(Signature).where(
+        Signature.statement_id == statement_id, Signature.email_canonical == canonical
+    )
+
+
+def _due_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
+    """What signing again sends: the confirmation again while pending, else a notice."""
+    if signature.state is SignatureState.pending:
+        return mail.confirmation_email(signature, statement)
+    return mail.already_signed_email(signature, statement)
 
 
 def awaiting_verification() -> list[Signature]:
@@ -180,7 +232,7 @@ def confirm(token: str) -> Signature:
         raise StatementClosed
     verify_now = not signature.statement.needs_verification
     if signature.confirm(verify=verify_now) and verify_now:
-        mail.send(mail.verified_email(signature), signature)
+        mail.send(mail.verified_email(signature, signature.statement), signature)
     return signature
 
 
@@ -190,7 +242,7 @@ def verify(signature: Signature, admin: Admin) -> bool:
     _lock(signature)
     changed = signature.verify()
     if changed:
-        mail.send(mail.verified_email(signature), signature)
+        mail.send(mail.verified_email(signature, signature.statement), signature)
         audit.record(AuditAction.verify, admin, signature=signature)
         statements.public_change(signature.statement_id)
     return changed

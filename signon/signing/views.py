@@ -65,23 +65,23 @@ def sign(slug: str) -> Response | tuple[str, int]:
     if not form.validate():
         return render_statement(statement, form), 422
     if not form.is_bot:
-        with write_transaction():
-            signing.submit(
-                statement,
-                signing.SignatureData(
-                    org_name=form.org_name.data,
-                    org_type=OrganisationType(form.org_type.data),
-                    country=form.country.data,
-                    city=form.city.data or "",
-                    website=form.website.data or "",
-                    contact_name=form.contact_name.data,
-                    contact_email=form.contact_email.data,
-                    contact_role=form.contact_role.data or "",
-                    comment=form.comment.data or "",
-                    show_name=form.listing.data == "listed",
-                ),
-                ip=request.remote_addr,
-            )
+        prepared = signing.prepare(
+            statement,
+            signing.SignatureData(
+                org_name=form.org_name.data,
+                org_type=OrganisationType(form.org_type.data),
+                country=form.country.data,
+                city=form.city.data or "",
+                website=form.website.data or "",
+                contact_name=form.contact_name.data,
+                contact_email=form.contact_email.data,
+                contact_role=form.contact_role.data or "",
+                comment=form.comment.data or "",
+                show_name=form.listing.data == "listed",
+            ),
+        )
+        with write_transaction():  # after prepare(): see PreparedSubmission
+            signing.submit(prepared, ip=request.remote_addr)
     return redirect(url_for(".signed", slug=slug), code=303)
 
 

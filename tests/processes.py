@@ -9,7 +9,10 @@ wait here has a deadline. All traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import http.client
+import http.cookies
 import os
 import signal
 import subprocess
@@ -18,9 +21,12 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
+from typing import BinaryIO
 
 from aiosmtpd.controller import Controller
 
@@ -37,12 +43,14 @@ class Recorder:
     ``delay`` seconds pass between the end of DATA and the "250" reply, as a
     slow server's would; if the client disconnects meanwhile, aiosmtpd
     cancels the handler and the message is not accepted. ``started`` lists
-    the recipients of every DATA that began, accepted or not.
+    the recipients of every DATA that began, accepted or not; ``contents``
+    the raw bytes of every accepted message, in the order of ``received``.
     """
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.received: list[list[str]] = []
+        self.contents: list[bytes] = []
         self.started: list[str] = []
         self.lock = threading.Lock()
 
@@ -53,7 +61,14 @@ class Recorder:
             await asyncio.sleep(self.delay)
         with self.lock:
             self.received.append(list(envelope.rcpt_tos))
+            self.contents.append(bytes(envelope.original_content or b""))
         return "250 Message accepted for delivery"
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        """Every accepted message with ``address`` among its recipients, parsed."""
+        with self.lock:
+            raw = [c for r, c in zip(self.received, self.contents, strict=True) if address in r]
+        return [email.message_from_bytes(c, policy=email.policy.default) for c in raw]
 
     @property
     def recipients(self) -> list[str]:
@@ -110,6 +125,17 @@ def app_env(database_uri: str, instance_path: Path, **settings: object) -> dict[
     return env
 
 
+def production_env(database_uri: str, instance_path: Path, **settings: object) -> dict[str, str]:
+    """As ``app_env``, in production mode: no ``SIGNON_ENV`` at all, as on a real server.
+
+    Production refuses to start without ``SECRET_KEY`` and ``BASE_URL``
+    among ``settings``.
+    """
+    env = app_env(database_uri, instance_path, **settings)
+    del env["SIGNON_ENV"]
+    return env
+
+
 def mail_settings(port: int, **extra: object) -> dict[str, object]:
     """Settings that make a worker really send, to 127.0.0.1:``port``."""
     return {
@@ -124,16 +150,30 @@ def mail_settings(port: int, **extra: object) -> dict[str, object]:
 class Process:
     """One started process (with its session), its output in two files."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        logs: Path,
+        stdin: str | None = None,
+    ) -> None:
         self.name = name
         self.stdout_path = logs / f"{name}.stdout"
         self.stderr_path = logs / f"{name}.stderr"
-        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+        with ExitStack() as files:
+            out = files.enter_context(self.stdout_path.open("wb"))
+            err = files.enter_context(self.stderr_path.open("wb"))
+            given: int | BinaryIO = subprocess.DEVNULL
+            if stdin is not None:
+                stdin_path = logs / f"{name}.stdin"
+                stdin_path.write_text(stdin, "utf-8")
+                given = files.enter_context(stdin_path.open("rb"))
             self.popen = subprocess.Popen(
                 args,
                 cwd=ROOT,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=given,
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
@@ -193,23 +233,32 @@ class Processes:
         self.started: list[Process] = []
         self.names: Counter[str] = Counter()
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> Process:
+    def start(
+        self, name: str, args: list[str], env: dict[str, str], stdin: str | None = None
+    ) -> Process:
+        """Start ``args``; ``stdin`` is the text it reads (None: nothing, /dev/null)."""
         self.names[name] += 1
         if self.names[name] > 1:
             name = f"{name}-{self.names[name]}"
-        process = Process(name, args, env, self.logs)
+        process = Process(name, args, env, self.logs, stdin)
         self.started.append(process)
         return process
 
-    def gunicorn(self, env: dict[str, str], port: int, workers: int = 4) -> Process:
-        """``gunicorn -w N -b 127.0.0.1:PORT wsgi:app`` (no access log: its default)."""
-        args = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"]
-        return self.start("gunicorn", args, env)
+    def gunicorn(
+        self, env: dict[str, str], port: int, workers: int = 4, options: Sequence[str] = ()
+    ) -> Process:
+        """``gunicorn -w N -b 127.0.0.1:PORT [OPTIONS] wsgi:app`` (no access log: its default)."""
+        args = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", *options]
+        return self.start("gunicorn", [*args, "wsgi:app"], env)
 
     def worker(self, env: dict[str, str], *, once: bool = False) -> Process:
         """``flask --app wsgi outbox work [--once]``."""
         args = [str(BIN / "flask"), "--app", "wsgi", "outbox", "work"]
         return self.start("worker", [*args, "--once"] if once else args, env)
+
+    def flask(self, env: dict[str, str], *args: str, stdin: str | None = None) -> Process:
+        """``flask --app wsgi ARGS``, reading ``stdin`` (text, or nothing when None)."""
+        return self.start("flask", [str(BIN / "flask"), "--app", "wsgi", *args], env, stdin)
 
     def stop_all(self) -> None:
         for process in reversed(self.started):
@@ -284,3 +333,103 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+# --- a browser behind the reverse proxy ------------------------------------
+
+
+@dataclass
+class Reply:
+    """One HTTP response, read to its end."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name) or ""
+
+
+class ProxiedBrowser:
+    """A browser at ``client_ip`` on ``base_url``, as the app sees it behind nginx.
+
+    Requests go to gunicorn on 127.0.0.1 (``port``, or the one a call names:
+    several app servers behind one load balancer) with the headers
+    docs/deploy.md's nginx sets: Host, X-Forwarded-For (the client, replaced
+    rather than appended), X-Forwarded-Proto (https) and X-Forwarded-Host.
+    Cookies are kept in one jar for the whole site and sent back with every
+    request (Path and expiry dates are not looked at; the proxy speaks HTTPS
+    to the browser, so Secure cookies go back too), and a POST carries the
+    Origin and Referer a browser sends from the site's own page. Redirects
+    are not followed.
+    """
+
+    def __init__(self, base_url: str, port: int, client_ip: str, timeout: float = 30.0) -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        assert parts.scheme == "https", "the proxy serves the site over HTTPS"
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.host = parts.netloc
+        self.port = port
+        self.client_ip = client_ip
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> Reply:
+        sent = {
+            "Host": self.host,
+            "X-Forwarded-For": self.client_ip,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": self.host,
+        }
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        sent.update(headers or {})
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port or self.port, timeout=self.timeout
+        )
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+        finally:
+            connection.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            self._keep(header)
+        return Reply(response.status, response.headers, text)
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, port: int | None = None
+    ) -> Reply:
+        return self.request("GET", path, headers=headers, port=port)
+
+    def post(
+        self,
+        path: str,
+        form: dict[str, str],
+        page: str | None = None,
+        port: int | None = None,
+    ) -> Reply:
+        """POST ``form`` from the site's ``page`` (default: ``path`` itself)."""
+        headers = {"Origin": self.origin, "Referer": self.origin + (page or path)}
+        return self.request("POST", path, form=form, headers=headers, port=port)
+
+    def _keep(self, header: str) -> None:
+        cookie: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+        cookie.load(header)
+        for name, morsel in cookie.items():
+            expired = morsel["max-age"] == "0" or morsel["expires"].startswith("Thu, 01 Jan 1970")
+            if expired or not morsel.value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = morsel.value

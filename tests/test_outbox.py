@@ -559,6 +559,28 @@ def test_mail_speaks_for_the_site_not_the_machine(app_factory, smtp):
     assert server.greetings == ["example.org"]
 
 
+def test_non_ascii_subject_and_sender_arrive_intact(app_factory, smtp):
+    """A long Russian title and a sender name with accents survive SMTP's encodings."""
+    title = "Солидарность с журналистами и правозащитниками Чечни: заявление организаций"
+    server, port = smtp()
+    app = app_factory(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_DEFAULT_SENDER="Fédération Solidarité <statements@example.org>",
+    )
+    with app.app_context():
+        make_statement("russian", title=title)
+    assert sign(app.test_client(), "russian").status_code == 303
+    assert deliver(app).sent == 1
+    [(_, _, content)] = server.received
+    assert all(len(line) <= 998 for line in content.split(b"\r\n"))  # RFC 5322
+    message = parse(content)
+    assert title in message["Subject"]
+    assert message["From"].addresses[0].display_name == "Fédération Solidarité"
+    assert title in message.get_body(preferencelist=("plain",)).get_content()
+
+
 def test_withdrawn_signature_is_not_mailed(app_factory, smtp):
     """Withdrawing deletes the signature's queued email; the worker sends nothing."""
     server, port = smtp()

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_mail import Connection
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import require_write, utcnow, write_transaction
@@ -149,20 +149,31 @@ def claim_due(limit: int) -> Claim:
 def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -> DeliveryReport:
     """Claim due messages and send them over one SMTP connection.
 
-    When ``stop`` is set the message in hand is finished and the rest of the
-    batch goes back to the queue at once, untried.
+    The batch is read once. Each message then costs one write transaction,
+    which records the previous message as sent and renews this one's lease
+    (and finds out whether it is still this worker's to send: a withdrawal
+    may have deleted it, or another worker taken it over). The batch's last
+    message is recorded on its own. When ``stop`` is set the message in hand
+    is finished and the rest of the batch goes back to the queue at once,
+    untried.
     """
     report = DeliveryReport()
     claim = claim_due(limit or current_app.config["OUTBOX_BATCH_SIZE"])
     report.claimed = len(claim.ids)
     if not claim.ids:
         return report
+    messages = _read(claim.ids)
     pending = list(claim.ids)
+    sent: smtp.Outgoing | None = None  # sent, not yet recorded
     try:
         with smtp.connect() as connection:
             while pending and not (stop is not None and stop.is_set()):
-                _send_one(connection, pending[0], claim.token, report)
-                pending.pop(0)
+                message_id = pending[0]
+                ours = _take_up(message_id, claim.token, sent, report)
+                sent = None  # recorded
+                if ours:
+                    sent = _send_one(connection, messages[message_id], claim.token, report)
+                pending.pop(0)  # after: a lost connection fails it with the rest
     except smtp.CONNECTION_ERRORS as exc:
         # Nothing in the batch can go now: every message left counts an
         # attempt and backs off, so a dead server is not hammered.
@@ -173,55 +184,87 @@ def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -
         report.retrying += len(pending) - gave_up
         log.warning("SMTP unavailable (%s); %d message(s) wait", error, len(pending))
         pending = []
+    finally:
+        # Whatever happened after it, a message the server accepted is sent.
+        if sent is not None:
+            with write_transaction():
+                _record_sent(sent, claim.token, report)
     _release(pending, claim.token)
     return report
 
 
-def _take_up(message_id: int, token: str) -> OutboxMessage | None:
-    """The claimed message, its lease renewed just before sending; None if lost.
+def _read(message_ids: list[int]) -> dict[int, smtp.Outgoing]:
+    """The claimed messages' parts, in one query, as plain values."""
+    rows = db.session.execute(
+        select(*smtp.OUTGOING_COLUMNS).where(OutboxMessage.id.in_(message_ids))
+    )
+    messages = {row.id: smtp.Outgoing(*row) for row in rows}
+    db.session.rollback()  # end the read; nothing of it is kept
+    return messages
+
+
+# The two statements the worker runs for every message, built once.
+_RENEW = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("message_id"),
+        OutboxMessage.state == OutboxState.sending,
+        OutboxMessage.claimed_by == bindparam("token"),
+    )
+    .values(claimed_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("message_id"),
+        OutboxMessage.claimed_by == bindparam("token"),
+    )
+    .values(state=OutboxState.sent, sent_at=bindparam("now"), claimed_at=None, claimed_by=None)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _take_up(
+    message_id: int, token: str, sent: smtp.Outgoing | None, report: DeliveryReport
+) -> bool:
+    """Record ``sent``, and renew ``message_id``'s lease; False if it is lost.
 
     Renewing per message means the lease only has to outlast one SMTP
-    conversation, however long the batch takes. None means another worker
+    conversation, however long the batch takes. False means another worker
     took the row over, or a withdrawal deleted it.
     """
     with write_transaction():
+        if sent is not None:
+            _record_sent(sent, token, report)
         renewed = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.state == OutboxState.sending,
-                OutboxMessage.claimed_by == token,
-            )
-            .values(claimed_at=utcnow())
-            .execution_options(synchronize_session=False)
+            _RENEW, {"message_id": message_id, "token": token, "now": utcnow()}
         ).rowcount
-    return db.session.get(OutboxMessage, message_id) if renewed else None
+    return bool(renewed)
 
 
-def _send_one(connection: Connection, message_id: int, token: str, report: DeliveryReport) -> None:
-    row = _take_up(message_id, token)
-    if row is None:
-        return
+def _send_one(
+    connection: Connection, message: smtp.Outgoing, token: str, report: DeliveryReport
+) -> smtp.Outgoing | None:
+    """Send ``message``: itself if the server accepted it, None if it refused it."""
     try:
-        connection.send(smtp.to_message(row))
+        connection.send(smtp.to_message(message))
     except smtp.MESSAGE_ERRORS as exc:
         permanent = smtp.is_permanent(exc)
         error = smtp.describe(exc)
         report.errors.append(error)
-        if _record_failure([message_id], token, error, permanent=permanent):
+        if _record_failure([message.id], token, error, permanent=permanent):
             report.failed += 1
         else:
             report.retrying += 1
-        return
-    with write_transaction():
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
-            .values(state=OutboxState.sent, sent_at=utcnow(), claimed_at=None, claimed_by=None)
-            .execution_options(synchronize_session=False)
-        )
+        return None
+    return message
+
+
+def _record_sent(message: smtp.Outgoing, token: str, report: DeliveryReport) -> None:
+    db.session.execute(_MARK_SENT, {"message_id": message.id, "token": token, "now": utcnow()})
     report.sent += 1
-    log.info("sent outbox message %d (%s)", message_id, row.kind)
+    log.info("sent outbox message %d (%s)", message.id, message.kind)
 
 
 def _record_failure(message_ids: list[int], token: str, error: str, *, permanent: bool) -> int:

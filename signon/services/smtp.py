@@ -6,8 +6,11 @@ queue logic in ``outbox``.
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
+from dataclasses import dataclass, fields
+from email import policy
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -28,7 +31,8 @@ class VerifiedConnection(Connection):
     def configure_host(self) -> smtplib.SMTP:
         mail = self.mail
         timeout = current_app.config["MAIL_TIMEOUT"]
-        context = ssl.create_default_context()
+        # Only for TLS: loading the system's certificates costs a millisecond.
+        context = ssl.create_default_context() if mail.use_ssl or mail.use_tls else None
         host: smtplib.SMTP
         # The greeting names the site, not this machine (whose name or address
         # smtplib would otherwise announce, and servers write into Received:).
@@ -85,10 +89,43 @@ def connect() -> VerifiedConnection:
     return VerifiedConnection(current_app.extensions["mail"])
 
 
-def to_message(row: OutboxMessage) -> Message:
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An outbox row's parts that its email is built from, read once per batch."""
+
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    created_at: dt.datetime
+
+
+OUTGOING_COLUMNS = tuple(getattr(OutboxMessage, f.name) for f in fields(Outgoing))
+
+
+class _Message(Message):
+    """Flask-Mail's message, written out with the classic (compat32) email policy.
+
+    Flask-Mail writes with ``policy.SMTP``, whose header objects re-parse
+    every header each time the generator reads it: half of the worker's time
+    per message went there. The headers are already encoded strings, so the
+    classic generator writes an equivalent message (a long non-ASCII subject
+    is folded at other points) in half the time.
+    """
+
+    def as_bytes(self) -> bytes:
+        return self._message().as_bytes(policy=_WRITE_POLICY)
+
+
+_WRITE_POLICY = policy.compat32.clone(linesep="\r\n")
+
+
+def to_message(row: Outgoing) -> Message:
     """The Flask-Mail message for an outbox row, with a Message-ID of the site's."""
     config = current_app.config
-    message = Message(
+    message = _Message(
         subject=row.subject,
         recipients=[row.recipient],
         body=row.body_text,

@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from ..database import insert_ignoring_conflict, require_write, utcnow
@@ -101,7 +101,9 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         "email_canonical": canonical,
         "contact_role": data.contact_role or None,
     }
-    existing = db.session.scalar(_by_address(statement.id, canonical))
+    existing = db.session.scalar(
+        _BY_ADDRESS, {"statement_id": statement.id, "canonical": canonical}
+    )
     if existing is None:
         # Never added to the session: only rendered from.
         email = mail.confirmation_email(Signature(**row), statement)
@@ -139,7 +141,8 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
     )
     # Locked (PostgreSQL), so two simultaneous repeats cannot both re-send.
     signature = db.session.scalars(
-        _by_address(prepared.statement.id, prepared.canonical).with_for_update()
+        _BY_ADDRESS_LOCKED,
+        {"statement_id": prepared.statement.id, "canonical": prepared.canonical},
     ).one()
     if signature.link_id == prepared.row["link_id"]:
         signature.confirmation_sent_at = now  # an UPDATE, as a repeat's resend runs
@@ -159,10 +162,13 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
     return Submission.resent if signature.state is SignatureState.pending else Submission.notified
 
 
-def _by_address(statement_id: int, canonical: str) -> Select[tuple[Signature]]:
-    return select(Signature).where(
-        Signature.statement_id == statement_id, Signature.email_canonical == canonical
-    )
+# A statement's signature by address, built once (building it took as long
+# as running it); ``submit`` locks the row it finds.
+_BY_ADDRESS = select(Signature).where(
+    Signature.statement_id == bindparam("statement_id"),
+    Signature.email_canonical == bindparam("canonical"),
+)
+_BY_ADDRESS_LOCKED = _BY_ADDRESS.with_for_update()
 
 
 def _due_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:

@@ -12,9 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
-from . import cli, database, errors, filters, logs, routing, security, static_routes
+from . import cli, database, errors, filters, logs, ratelimits, routing, security, static_routes
 from .extensions import cache, csrf, login_manager, mail, migrate
-from .ratelimits import limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # every page, which marks public pages "Vary: Cookie" and defeats caches.
     # The admin blueprint provides current_user to its own templates.
     login_manager.init_app(app, add_context_processor=False)
-    limiter.init_app(app)
+    ratelimits.init_app(app)
 
     from . import admin, public, signing
 

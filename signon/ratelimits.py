@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import time
 
-from flask import current_app, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse
 
@@ -34,6 +34,29 @@ def network_key() -> str:
 
 
 limiter = Limiter(key_func=network_key)
+
+
+def init_app(app: Flask) -> None:
+    """``limiter.init_app``, with the key prefix read from this app's configuration.
+
+    Flask-Limiter keeps the first non-empty RATELIMIT_KEY_PREFIX it was ever
+    given (while its storage is the last app's): a process that makes several
+    apps, as the tests do, would count under another app's prefix.
+    """
+    limiter._key_prefix = ""
+    limiter.init_app(app)
+
+
+def _identifiers(scope: str, key: str) -> tuple[str, ...]:
+    """The identifiers of a counter kept here by hand, prefixed as Flask-Limiter's own.
+
+    Flask-Limiter puts RATELIMIT_KEY_PREFIX first among the identifiers of the
+    limits it applies, when there is one; counters hit through
+    ``limiter.limiter`` directly must do the same, or deployments that share
+    one Redis, told apart by prefix, would share them.
+    """
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return (prefix, scope, key) if prefix else (scope, key)
 
 
 def _hashed(value: str) -> str:
@@ -75,7 +98,8 @@ def _account_failures() -> RateLimitItem:
 
 def _account_under_attack() -> bool:
     """Whether the named account failed more logins lately than LOGIN_SLOWDOWN_AFTER."""
-    return not limiter.limiter.test(_account_failures(), "login-account", login_account_key())
+    account = _identifiers("login-account", login_account_key())
+    return not limiter.limiter.test(_account_failures(), *account)
 
 
 def login_wait() -> int | None:
@@ -92,17 +116,18 @@ def login_wait() -> int | None:
     if not limiter.enabled or not _account_under_attack():
         return None
     turn = parse(current_app.config["RATELIMIT_LOGIN_SLOWED"])
-    key = login_account_key()
-    if limiter.limiter.hit(turn, "login-slowed", key):
+    slowed = _identifiers("login-slowed", login_account_key())
+    if limiter.limiter.hit(turn, *slowed):
         return None
-    reset_at, _ = limiter.limiter.get_window_stats(turn, "login-slowed", key)
+    reset_at, _ = limiter.limiter.get_window_stats(turn, *slowed)
     return max(1, math.ceil(reset_at - time.time()))
 
 
 def count_account_failure() -> None:
     """Count a failed login against the account named, from any network."""
     if limiter.enabled:
-        limiter.limiter.hit(_account_failures(), "login-account", login_account_key())
+        account = _identifiers("login-account", login_account_key())
+        limiter.limiter.hit(_account_failures(), *account)
 
 
 def setting(name: str) -> object:

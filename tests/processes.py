@@ -225,6 +225,16 @@ class Process:
         return self.stdout + self.stderr
 
 
+CONTROL_SOCKET_OPTIONS = ("--control-socket", "--no-control-socket")
+
+
+def control_socket(path: Path) -> list[str]:
+    """gunicorn's options for a control socket at ``path``; none at all if too long for one."""
+    if len(str(path)) > 100:  # AF_UNIX paths are short
+        return ["--no-control-socket"]
+    return ["--control-socket", str(path)]
+
+
 class Processes:
     """Starts processes and stops every one of them in ``stop_all``."""
 
@@ -237,9 +247,16 @@ class Processes:
         self, name: str, args: list[str], env: dict[str, str], stdin: str | None = None
     ) -> Process:
         """Start ``args``; ``stdin`` is the text it reads (None: nothing, /dev/null)."""
+        return self._launch(self._unique(name), args, env, stdin)
+
+    def _unique(self, name: str) -> str:
+        """``name``, or ``name-N`` for the Nth process of that name."""
         self.names[name] += 1
-        if self.names[name] > 1:
-            name = f"{name}-{self.names[name]}"
+        return name if self.names[name] == 1 else f"{name}-{self.names[name]}"
+
+    def _launch(
+        self, name: str, args: list[str], env: dict[str, str], stdin: str | None = None
+    ) -> Process:
         process = Process(name, args, env, self.logs, stdin)
         self.started.append(process)
         return process
@@ -247,9 +264,18 @@ class Processes:
     def gunicorn(
         self, env: dict[str, str], port: int, workers: int = 4, options: Sequence[str] = ()
     ) -> Process:
-        """``gunicorn -w N -b 127.0.0.1:PORT [OPTIONS] wsgi:app`` (no access log: its default)."""
+        """``gunicorn -w N -b 127.0.0.1:PORT [OPTIONS] wsgi:app`` (no access log: its default).
+
+        Unless ``options`` say otherwise, with a control socket of its own
+        beside its logs: gunicorn 27 opens one at ~/.gunicorn/gunicorn.ctl by
+        default, which a second instance would take over and the first to
+        stop delete.
+        """
+        name = self._unique("gunicorn")
         args = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", *options]
-        return self.start("gunicorn", [*args, "wsgi:app"], env)
+        if not any(option.split("=")[0] in CONTROL_SOCKET_OPTIONS for option in options):
+            args += control_socket(self.logs / f"{name}.ctl")
+        return self._launch(name, [*args, "wsgi:app"], env)
 
     def worker(self, env: dict[str, str], *, once: bool = False) -> Process:
         """``flask --app wsgi outbox work [--once]``."""

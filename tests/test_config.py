@@ -167,8 +167,9 @@ def test_gunicorn_stops_with_the_sentence_instead_of_restarting_workers(tmp_path
     ``HaltServer`` again), so it still stops but with status 1 and a traceback
     of its own. The app's part, status 4 and one sentence, is the same.
     """
+    args = ["-w", "1", "-b", "127.0.0.1:0", "--no-control-socket"]  # none in $HOME
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", "127.0.0.1:0", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", *args, "wsgi:app"],
         cwd=REPO,
         env=_production_env(tmp_path),
         capture_output=True,

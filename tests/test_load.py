@@ -33,6 +33,7 @@ from processes import (
     run_worker_once,
     smtp_server,
     wait_healthy,
+    wait_until,
 )
 from sqlalchemy import select
 
@@ -234,3 +235,34 @@ def test_sqlite_writers_queue_instead_of_failing(app_factory, processes, tmp_pat
         assert "locked" not in process.stderr.lower(), process.stderr[-3000:]
         assert "Traceback" not in process.output, process.output[-3000:]
         assert_no_contact_details(process.output, forms, process.name)
+
+
+def test_each_gunicorn_has_its_control_socket_in_the_test_directory(
+    app_factory, processes, tmp_path
+):
+    """Two app servers of one test keep their control sockets apart, and out of $HOME.
+
+    gunicorn 27 opens one at ~/.gunicorn/gunicorn.ctl unless told otherwise;
+    a second instance would take it over, and the first to stop delete it.
+    """
+    _, uri = setup_app(app_factory)
+    sockets = [processes.logs / "gunicorn.ctl", processes.logs / "gunicorn-2.ctl"]
+    if any(len(str(socket)) > 100 for socket in sockets):
+        pytest.skip("the temporary directory's path is too long for a Unix socket")
+    home = tmp_path / "home"
+    home.mkdir()
+    ports = [free_port(), free_port()]
+    servers = []
+    for port in ports:
+        env = app_env(uri, tmp_path, BASE_URL=f"http://127.0.0.1:{port}")
+        env.pop("XDG_RUNTIME_DIR", None)  # gunicorn's default would be there, not in $HOME
+        servers.append(processes.gunicorn({**env, "HOME": str(home)}, port, workers=1))
+    for server, port in zip(servers, ports, strict=True):
+        wait_healthy(server, port)
+    assert wait_until(lambda: all(socket.is_socket() for socket in sockets), timeout=10), [
+        server.output for server in servers
+    ]
+    servers[0].stop()
+    assert sockets[1].is_socket(), "stopping one server left the other's socket alone"
+    assert get_status(ports[1], "/healthz") == 200
+    assert not (home / ".gunicorn").exists()

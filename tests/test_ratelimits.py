@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
 from factories import make_admin, make_statement
 from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, link_in, outbox, sign
+
+from signon.ratelimits import login_account_key
 
 REDIS_URL = os.environ.get("SIGNON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -199,21 +202,48 @@ def test_forged_forwarded_for_does_not_evade_limits(app_factory):
     assert statuses == [303, 303, 429]
 
 
-def _redis_or_skip() -> None:
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A RATELIMIT_KEY_PREFIX of this test's own on the test Redis; its keys are deleted after."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        client.ping()
     except redis.RedisError:
+        client.close()
         if os.environ.get("CI"):
             raise  # CI starts Redis: a missing server is a failure there
         pytest.skip("no Redis server at " + REDIS_URL)
+    prefix = f"signon-test-{uuid.uuid4().hex}"
+    try:
+        yield prefix
+    finally:
+        _delete_keys(f"*{prefix}*")
+        client.close()
 
 
-def test_limits_are_shared_between_processes_through_redis(app_factory):
+def _keys(pattern: str) -> list[bytes]:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
+    try:
+        return list(client.scan_iter(match=pattern, count=1000))
+    finally:
+        client.close()
+
+
+def _delete_keys(pattern: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def test_limits_are_shared_between_processes_through_redis(app_factory, redis_prefix):
     """Two app instances with one Redis storage count together."""
-    _redis_or_skip()
     settings = {
         "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "RATELIMIT_KEY_PREFIX": f"signon-test-{uuid.uuid4().hex}",
+        "RATELIMIT_KEY_PREFIX": redis_prefix,
         "RATELIMIT_SIGN": "2 per minute",
     }
     first = _limited_app(app_factory, **settings)
@@ -228,10 +258,40 @@ def test_limits_are_shared_between_processes_through_redis(app_factory):
     )
     response = sign(second.test_client(), "test-statement", contact_email="c@example.org")
     _assert_429_says_when(response)
-    keys = redis.Redis.from_url(REDIS_URL).keys("*" + settings["RATELIMIT_KEY_PREFIX"] + "*")
+    keys = _keys(f"*{redis_prefix}*")
     assert keys, "the counters live in Redis"
     for key in keys:
         assert b"127.0.0.1" not in key and b"@" not in key, "only hashed keys in Redis"
+
+
+def test_login_counters_in_redis_carry_the_key_prefix(app_factory, redis_prefix):
+    """Every counter a failed login touches, the account's own too, is under RATELIMIT_KEY_PREFIX.
+
+    Deployments sharing one Redis, told apart by prefix, must not share them.
+    The second attempt finds the account slowed down, so its queue is counted too.
+    """
+    app = _limited_app(
+        app_factory,
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+        RATELIMIT_KEY_PREFIX=redis_prefix,
+        LOGIN_SLOWDOWN_AFTER="1 per hour",
+        RATELIMIT_LOGIN_SLOWED="1 per hour",
+    )
+    email = f"admin-{uuid.uuid4().hex}@example.org"  # its counters are this test's alone
+    with app.test_request_context("/admin/login", method="POST", data={"email": email}):
+        account = login_account_key()
+    try:
+        client = _from(app, "203.0.113.5")
+        assert _login(client, email, "guess").status_code == 400
+        assert _login(client, email, "guess").status_code == 400
+        keys = [key.decode() for key in _keys(f"*{account}*")]
+        for scope in ("login-account", "login-slowed"):
+            assert any(f"/{scope}/" in key for key in keys), (scope, keys)
+        assert len(keys) >= 3, f"the per-network limit on the account too: {keys}"
+        for key in keys:
+            assert redis_prefix in key, key
+    finally:
+        _delete_keys(f"*{account}*")
 
 
 def test_fresh_ipv6_addresses_in_one_network_share_a_limit(app_factory):

@@ -195,6 +195,7 @@ def start_gunicorn(env: dict[str, str], port: int, logs: Path) -> Process:
         str(WORKERS),
         "--bind",
         f"127.0.0.1:{port}",
+        "--no-control-socket",  # gunicorn 27's default is one per user, shared
         "wsgi:app",
     ]
     server = Process(f"gunicorn-{port}", command, env, logs)

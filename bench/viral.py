@@ -264,6 +264,7 @@ def gunicorn(
                 str(BIN / "gunicorn"),
                 *("--workers", str(WORKERS), "--worker-class", "sync"),
                 *("--bind", f"127.0.0.1:{port}", "--chdir", str(directory)),
+                "--no-control-socket",  # gunicorn 27's default is one per user, shared
                 app,
             ],
             env_for(port),

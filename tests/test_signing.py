@@ -271,3 +271,32 @@ def test_new_and_repeated_signatures_run_the_same_statements(app_factory):
     assert new == repeat
     assert [s.split()[0] for s in new].count("INSERT") == 2  # signature attempt, email
     assert {m.kind for m in outbox(app)} == {"confirm", "already_signed"}
+
+
+@pytest.mark.parametrize("state", [SignatureState.pending, SignatureState.verified])
+def test_a_signature_withdrawn_while_signing_again_gets_a_working_email(app, state):
+    """prepare() saw the address's signature; it is gone before submit(): a new one, new links."""
+    from signon.database import write_transaction
+    from signon.models import Signature
+    from signon.services import signing, statements
+
+    address = "again@example.org"
+    with app.app_context():
+        statement = make_statement()
+        old = make_signature(statement, state, contact_email=address)
+        data = signing.SignatureData(
+            org_name="Signing Again Collective", org_type="union", country="DE",
+            contact_name="Sam", contact_email=address,
+        )  # fmt: skip
+        prepared = signing.prepare(statements.statement_view("test-statement"), data)
+        with write_transaction():
+            signing.withdraw(db.session.get(Signature, old.id))
+        with write_transaction():
+            assert signing.submit(prepared, ip=None) is signing.Submission.created
+    [message] = [m for m in outbox(app) if m.recipient == address]
+    assert message.kind == "confirm"
+    client = app.test_client()
+    for kind in ("confirm", "withdraw"):
+        page = client.get(link_in(message, kind))
+        assert page.status_code == 200, (kind, page.get_data(as_text=True))
+        assert "Signing Again Collective" in page.get_data(as_text=True)

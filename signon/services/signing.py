@@ -73,7 +73,7 @@ class PreparedSubmission:
     statement: NamedStatement
     row: dict[str, object]  # the signature to insert, if the address is new
     canonical: str
-    seen: tuple[int, SignatureState] | None  # the address's signature, as read
+    seen: tuple[str, SignatureState] | None  # the address's signature (link id, state), as read
     email: RenderedEmail
 
 
@@ -110,7 +110,7 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         seen = None
     else:
         email = _due_email(existing, statement)
-        seen = (existing.id, existing.state)
+        seen = (existing.link_id, existing.state)
     return PreparedSubmission(statement, row, canonical, seen, email)
 
 
@@ -145,13 +145,19 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
         {"statement_id": prepared.statement.id, "canonical": prepared.canonical},
     ).one()
     if signature.link_id == prepared.row["link_id"]:
+        email = prepared.email
+        if prepared.seen is not None:
+            # The signature prepare() found was withdrawn or purged since:
+            # this one is new, and its email must carry its own links.
+            email = mail.confirmation_email(signature, prepared.statement)
         signature.confirmation_sent_at = now  # an UPDATE, as a repeat's resend runs
-        mail.send(prepared.email, signature)
+        mail.send(email, signature)
         return Submission.created
     email = prepared.email
-    if prepared.seen != (signature.id, signature.state):
-        # Signed, confirmed or verified since ``prepare`` looked: rare, and
-        # only the sender's own race, so rendering under the lock is fine.
+    # Signed, confirmed, verified or replaced since ``prepare`` looked: rare,
+    # so rendering under the lock is fine. Compared by link id, not row id:
+    # SQLite can give a purged row's id to a new one.
+    if prepared.seen != (signature.link_id, signature.state):
         email = _due_email(signature, prepared.statement)
     interval = dt.timedelta(seconds=current_app.config["CONFIRM_RESEND_INTERVAL"])
     last = signature.confirmation_sent_at

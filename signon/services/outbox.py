@@ -174,6 +174,9 @@ def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -
                 if ours:
                     sent = _send_one(connection, messages[message_id], claim.token, report)
                 pending.pop(0)  # after: a lost connection fails it with the rest
+            if sent is not None:  # before QUIT, which a slow server can drag out
+                _record_last(sent, claim.token, report)
+                sent = None
     except smtp.CONNECTION_ERRORS as exc:
         # Nothing in the batch can go now: every message left counts an
         # attempt and backs off, so a dead server is not hammered.
@@ -185,10 +188,9 @@ def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -
         log.warning("SMTP unavailable (%s); %d message(s) wait", error, len(pending))
         pending = []
     finally:
-        # Whatever happened after it, a message the server accepted is sent.
+        # Whatever went wrong after it, a message the server accepted is sent.
         if sent is not None:
-            with write_transaction():
-                _record_sent(sent, claim.token, report)
+            _record_last(sent, claim.token, report)
     _release(pending, claim.token)
     return report
 
@@ -236,10 +238,12 @@ def _take_up(
     """
     with write_transaction():
         if sent is not None:
-            _record_sent(sent, token, report)
+            _record_sent(sent, token)
         renewed = db.session.execute(
             _RENEW, {"message_id": message_id, "token": token, "now": utcnow()}
         ).rowcount
+    if sent is not None:
+        _count_sent(sent, report)
     return bool(renewed)
 
 
@@ -261,8 +265,19 @@ def _send_one(
     return message
 
 
-def _record_sent(message: smtp.Outgoing, token: str, report: DeliveryReport) -> None:
+def _record_sent(message: smtp.Outgoing, token: str) -> None:
     db.session.execute(_MARK_SENT, {"message_id": message.id, "token": token, "now": utcnow()})
+
+
+def _record_last(message: smtp.Outgoing, token: str, report: DeliveryReport) -> None:
+    """Record the batch's last sent message, in a transaction of its own."""
+    with write_transaction():
+        _record_sent(message, token)
+    _count_sent(message, report)
+
+
+def _count_sent(message: smtp.Outgoing, report: DeliveryReport) -> None:
+    # Once committed only: a rolled-back record is tried again, not counted twice.
     report.sent += 1
     log.info("sent outbox message %d (%s)", message.id, message.kind)
 

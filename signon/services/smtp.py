@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, fields
 from email import policy
+from email.errors import MessageError
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -80,6 +81,7 @@ MESSAGE_ERRORS = (
     smtplib.SMTPRecipientsRefused,
     smtplib.SMTPDataError,
     BadHeaderError,
+    MessageError,  # a header the email package refuses to write
     ValueError,  # incl. UnicodeError: an address or header SMTP cannot carry
 )
 
@@ -119,7 +121,9 @@ class _Message(Message):
         return self._message().as_bytes(policy=_WRITE_POLICY)
 
 
-_WRITE_POLICY = policy.compat32.clone(linesep="\r\n")
+# No refolding: Flask-Mail's headers are folded already (refolded, a long
+# encoded subject began with an empty line, read back with a leading space).
+_WRITE_POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=None)
 
 
 def to_message(row: Outgoing) -> Message:
@@ -155,7 +159,7 @@ def site_domain() -> str:
 def is_permanent(exc: Exception) -> bool:
     # A message that cannot even be written out will never go: failing it at
     # once keeps one bad row from blocking the queue behind it.
-    if isinstance(exc, (BadHeaderError, ValueError)):
+    if isinstance(exc, (BadHeaderError, MessageError, ValueError)):
         return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())

@@ -1,5 +1,4 @@
 import logging
-import warnings
 from logging.config import fileConfig
 
 from alembic import context
@@ -84,16 +83,6 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
-    if connectable.dialect.name == "sqlite":
-        # SQLite cannot reflect expression indexes (ix_signature_listing on
-        # lower(org_name)), so autogenerate and `db check` skip them there and
-        # say so. PostgreSQL, which CI checks too, compares them.
-        for message in (
-            "autogenerate skipping metadata-specified expression-based index",
-            "Skipped unsupported reflection of expression-based index",
-        ):
-            warnings.filterwarnings("ignore", message=message)
-
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

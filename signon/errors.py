@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
-from .ratelimits import too_many_requests
+from .filters import duration
+from .ratelimits import seconds_until_reset, too_many_requests
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +35,33 @@ MESSAGES = {
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
 
-def _render(code: int, message: str, title: str) -> tuple[str, int]:
+def _wants_json() -> bool:
+    """Whether the request was for data (the API, a .json file): errors then are JSON too."""
+    return request.path.startswith("/api/") or request.path.endswith(".json")
+
+
+def _render(code: int, message: str, title: str) -> tuple[ResponseReturnValue, int]:
+    if _wants_json():
+        return jsonify(error={"status": code, "title": title, "message": message}), code
     return render_template("errors/error.html", code=code, message=message, title=title), code
+
+
+def _too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
+    if not _wants_json():
+        return too_many_requests(error)
+    wait = seconds_until_reset()
+    message = f"You have tried this too often for now. Please try again in {duration(wait)}."
+    return _render(429, message, "Too many requests")
 
 
 def _http_error(
     error: HTTPException,
-) -> tuple[str, int, list[tuple[str, str]]] | HTTPException:
+) -> tuple[ResponseReturnValue, int, list[tuple[str, str]]] | HTTPException:
     code = error.code or 500
     if code < 400:  # redirects raised as exceptions (routing) pass through
         return error
@@ -56,7 +73,7 @@ def _http_error(
     return page, status, headers
 
 
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
+def _csrf_error(error: CSRFError) -> tuple[ResponseReturnValue, int]:
     return _render(
         400,
         "This form has expired or was not sent from this site. "
@@ -65,7 +82,7 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
-def _unexpected(error: Exception) -> tuple[str, int]:
+def _unexpected(error: Exception) -> tuple[ResponseReturnValue, int]:
     # Roll back so that nothing half-done is committed by a later request.
     db.session.rollback()
     log.error(

@@ -137,7 +137,7 @@ def setting(name: str) -> object:
 
 def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
     """A 429 page that says in words when to try again (Flask-Limiter adds Retry-After)."""
-    page, status, _ = wait_page(_seconds_until_reset())
+    page, status, _ = wait_page(seconds_until_reset())
     return page, status
 
 
@@ -152,7 +152,8 @@ def wait_page(wait: int) -> tuple[str, int, dict[str, str]]:
     return page, 429, {"Retry-After": str(wait)}
 
 
-def _seconds_until_reset() -> int:
+def seconds_until_reset() -> int:
+    """Seconds until the limit that was just exceeded lets requests through again."""
     current = limiter.current_limit
     if current is None:
         return 60

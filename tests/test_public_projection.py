@@ -9,7 +9,7 @@ from sqlalchemy.dialects import sqlite
 
 from signon.extensions import db
 from signon.models import Signature, SignatureState
-from signon.services import public, statements
+from signon.services import listing, public
 
 # Columns of a signature that are personal data or internal; never public.
 PRIVATE = {
@@ -56,6 +56,6 @@ def test_the_list_holds_only_verified_named_signatories_with_approved_comments(a
         )
         make_signature(statement, SignatureState.verified, org_name="Unnamed", show_name=False)
         make_signature(statement, SignatureState.confirmed, org_name="Waiting")
-        listed = statements.listed_signatories(db.session.merge(statement))
+        listed = listing.first(db.session.merge(statement), 1000)
     assert [(s.org_name, s.comment) for s in listed] == [("Approved", "Yes"), ("Listed", "")]
     assert all(isinstance(s, public.PublicSignatory) for s in listed)

@@ -11,7 +11,14 @@ from helpers import link_in, outbox, sign, signatures
 from signon.services import tokens
 from signon.services.privacy import network_hash
 
-CACHEABLE = {"public.index", "public.statement", "public.signatories", "public.privacy"}
+CACHEABLE = {
+    "public.index",
+    "public.statement",
+    "public.signatories",
+    "public.signatories_csv",
+    "public.signatories_json",
+    "public.privacy",
+}
 
 
 def _url_for_rule(rule, token: str) -> str:

@@ -142,7 +142,7 @@ def test_long_lists_continue_on_the_signatories_pages(client, app):
     assert f"See all {total} named signatories" in html
     assert "Org 000" in html and f"Org {total - 1:03d}" not in html
     first = client.get("/s/test-statement/signatories").get_data(as_text=True)
-    assert "page 1 of 2" in first and 'rel="next"' in first
+    assert "Page 1 of 2." in first and 'rel="next"' in first
     second = client.get("/s/test-statement/signatories?page=2")
     html2 = second.get_data(as_text=True)
     assert second.status_code == 200 and second.cache_control.public

@@ -52,6 +52,8 @@ class Statement(db.Model):
     # and their ETags made, by it, before anything is rendered. Admins and
     # withdrawals set its pace, never the signing spike: no counter row.
     public_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When public_version last rose: the Last-Modified of exports and feeds.
+    public_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -7,9 +7,11 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..services import statements
+from ..services import listing, statements
+from ..web.list_form import ListForm
 from ..web.pages import (
     cacheable,
+    cached,
     cached_tally,
     etag_matches,
     get_statement,
@@ -45,26 +47,43 @@ def statement(slug: str) -> Response:
 
 @bp.get("/s/<slug:slug>/signatories")
 def signatories(slug: str) -> Response:
-    """Every named, verified signatory, a page at a time."""
+    """The named, verified signatories: searched, filtered, sorted, grouped, a page at a time."""
     found = get_statement(slug)
     page = request.args.get("page", 1, type=int)
-    key = page_key(found, "signatories", page)
-    if etag_matches(key):  # a 304 before counting anything
-        return public_page(key, str)
+    form = ListForm(request.args, cached(found, "countries", listing.countries))
     tally = cached_tally(found)
-    pages = max(1, -(-(tally.organisations - tally.unnamed) // SIGNATORIES_PER_PAGE))
+    if not form.validate():
+        html = render_template("public/signatories.html", statement=found, tally=tally, form=form)
+        return make_response(html, 400)
+    selection = form.selection()
+    key = page_key(found, "signatories", selection.key(), form.group.data, page)
+    if etag_matches(key):  # a 304 before counting or rendering anything
+        return public_page(key, str)
+    if selection.narrowed:
+        total = cached(found, "count:" + selection.key(), lambda s: listing.count(s, selection))
+    else:
+        total = tally.organisations - tally.unnamed
+    pages = max(1, -(-total // SIGNATORIES_PER_PAGE))
     if not 1 <= page <= pages:
         abort(404, "There is no such page of signatories.")
 
     def render() -> str:
-        listed = statements.listed_signatories(
-            found, SIGNATORIES_PER_PAGE, (page - 1) * SIGNATORIES_PER_PAGE
-        )
+        offset = (page - 1) * SIGNATORIES_PER_PAGE
+        if form.group.data:
+            counts = listing.countries(found, selection)
+            groups = listing.grouped(found, selection, counts, SIGNATORIES_PER_PAGE, offset)
+            listed = []
+        else:
+            groups = []
+            listed = listing.signatories(found, selection, SIGNATORIES_PER_PAGE, offset)
         return render_template(
             "public/signatories.html",
             statement=found,
             tally=tally,
+            form=form,
+            found=total,
             signatories=listed,
+            groups=groups,
             page=page,
             pages=pages,
         )

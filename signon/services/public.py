@@ -57,16 +57,35 @@ _COLUMNS = (
 )
 
 
+def listed(statement: StatementRef) -> list[sa.ColumnElement[bool]]:
+    """The conditions for a signature of ``statement`` to be on its public list.
+
+    Literals, not bound parameters, and the very terms of the partial indexes'
+    WHERE (models.signature.LISTED): SQLite uses a partial index only for a
+    query whose WHERE visibly implies the index's.
+    """
+    return [
+        Signature.statement_id == statement.id,
+        Signature.state == sa.literal_column(f"'{SignatureState.verified.value}'"),
+        Signature.show_name == sa.true(),  # "IS TRUE" would keep PostgreSQL off the index
+    ]
+
+
 def public_query(statement: StatementRef) -> Select:
     """The verified signatures of ``statement`` that may be named, public columns only.
 
     Callers add ordering, filters and paging; rows go through ``from_row``.
     """
-    return select(*_COLUMNS).where(
-        Signature.statement_id == statement.id,
-        Signature.state == SignatureState.verified,
-        Signature.show_name == sa.true(),  # "IS TRUE" would keep PostgreSQL off the index
-    )
+    return select(*_COLUMNS).where(*listed(statement))
+
+
+def public_rows(ids: Select) -> Select:
+    """The public columns of the signatures whose ids ``ids`` selects.
+
+    ``ids`` must be narrowed by ``listed`` itself: this adds no condition,
+    so that the rows are read by primary key.
+    """
+    return select(*_COLUMNS).where(Signature.id.in_(ids))
 
 
 def from_row(row: object) -> PublicSignatory:

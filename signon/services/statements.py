@@ -13,8 +13,7 @@ from ..database import require_write, utcnow
 from ..extensions import db
 from ..models import Signature, SignatureState, Statement, StatementState
 from ..models.statement import taking_signatures
-from . import public
-from .public import PublicSignatory, StatementRef
+from .public import StatementRef
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {
@@ -120,6 +119,7 @@ class Tally:
     organisations: int
     countries: int
     unnamed: int
+    latest: dt.datetime | None = None  # the newest verification
 
 
 def tally(statement: StatementRef) -> Tally:
@@ -133,22 +133,13 @@ def tally(statement: StatementRef) -> Tally:
             func.count(Signature.id),
             func.count(func.distinct(Signature.country)),
             func.count(Signature.id).filter(Signature.show_name.is_(False)),
+            func.max(Signature.verified_at),
         ).where(
             Signature.statement_id == statement.id,
             Signature.state == SignatureState.verified,
         )
     ).one()
-    return Tally(organisations=row[0], countries=row[1], unnamed=row[2])
-
-
-def listed_signatories(
-    statement: StatementRef, limit: int | None = None, offset: int = 0
-) -> list[PublicSignatory]:
-    """Verified signatories that may be named, by organisation name."""
-    query = public.public_query(statement).order_by(func.lower(Signature.org_name), Signature.id)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    return [public.from_row(row) for row in db.session.execute(query)]
+    return Tally(organisations=row[0], countries=row[1], unnamed=row[2], latest=row[3])
 
 
 def public_change(statement_id: int) -> None:
@@ -162,7 +153,7 @@ def public_change(statement_id: int) -> None:
     db.session.execute(
         update(Statement)
         .where(Statement.id == statement_id)
-        .values(public_version=Statement.public_version + 1)
+        .values(public_version=Statement.public_version + 1, public_changed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
 
@@ -185,6 +176,7 @@ class StatementView:
     needs_verification: bool
     signing_deadline: dt.datetime | None
     public_version: int
+    public_changed_at: dt.datetime
 
     @property
     def is_open(self) -> bool:

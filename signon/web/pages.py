@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable
 from functools import cache as once
 from pathlib import Path
+from typing import TypeVar
 
 from flask import abort, current_app, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from ..extensions import cache
-from ..services import statements
+from ..services import listing, statements
 from ..services.markdown import render_markdown
 from ..services.statements import StatementView, Tally
+
+T = TypeVar("T")
 
 # Shared caches (a reverse proxy, a CDN) may keep public pages this long, so
 # they carry a spike; browsers revalidate every time (a 304 by ETag spares
@@ -58,23 +61,29 @@ def page_key(statement: StatementView, *parts: object) -> str:
     return ":".join(str(part) for part in key)
 
 
-def cached_tally(statement: StatementView) -> Tally:
-    """The statement's public figures, counted once per version of it."""
-    key = "tally:" + page_key(statement)
+def cached(statement: StatementView, name: str, compute: Callable[[StatementView], T]) -> T:
+    """``compute(statement)``, computed once per version of the statement (and process)."""
+    key = f"{name}:{page_key(statement)}"
     found = cache.get(key)
     if found is None:
-        found = statements.tally(statement)
+        found = compute(statement)
         cache.set(key, found)
     return found
 
 
-def _etag(key: str) -> str:
+def cached_tally(statement: StatementView) -> Tally:
+    """The statement's public figures, counted once per version of it."""
+    return cached(statement, "tally", statements.tally)
+
+
+def etag_for(key: str) -> str:
+    """The ETag of whatever is cached under ``key``."""
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def etag_matches(key: str) -> bool:
     """Whether the browser already has the page cached under ``key``."""
-    return _etag(key) in request.if_none_match
+    return etag_for(key) in request.if_none_match
 
 
 def public_page(key: str, render: Callable[[], str]) -> Response:
@@ -82,7 +91,7 @@ def public_page(key: str, render: Callable[[], str]) -> Response:
 
     The ETag comes from the key, so checking it renders nothing.
     """
-    etag = _etag(key)
+    etag = etag_for(key)
     if etag in request.if_none_match:
         response = make_response("", 304)
     else:
@@ -145,6 +154,6 @@ def render_statement(statement: StatementView, form: object) -> str:
         statement=statement,
         body=render_markdown(statement.body),
         tally=cached_tally(statement),
-        signatories=statements.listed_signatories(statement, LISTED_ON_STATEMENT_PAGE),
+        signatories=listing.first(statement, LISTED_ON_STATEMENT_PAGE),
         form=form,
     )

@@ -1,0 +1,90 @@
+"""Downloads of the public list, CSV and JSON, narrowed like the list page.
+
+Streamed from a cursor, so a list of 100,000 costs the same memory as one of
+ten. Revalidated by the same versioned key as the pages (an unchanged list
+is a 304 that reads nothing) and by Last-Modified, for crawlers that only
+keep dates. Each full download counts against a per-network limit: it is the
+one public request that costs about a second.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, request, stream_with_context, url_for
+from werkzeug.http import is_resource_modified
+
+from ..ratelimits import limiter, setting
+from ..services import exports, listing
+from ..services.statements import StatementView, Tally
+from ..web.list_form import ListForm
+from ..web.pages import cached, cached_tally, etag_for, get_statement, page_key, shared_cacheable
+from . import bp
+
+
+def _downloaded(response: Response) -> bool:
+    return response.status_code == 200
+
+
+@bp.get("/s/<slug:slug>/signatories.csv")
+@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=_downloaded)
+def signatories_csv(slug: str) -> Response:
+    """The listed signatories as CSV, one row each, public fields only."""
+    return _download(slug, "csv")
+
+
+@bp.get("/s/<slug:slug>/signatories.json")
+@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=_downloaded)
+def signatories_json(slug: str) -> Response:
+    """The listed signatories as one JSON object, with the statement's figures."""
+    return _download(slug, "json")
+
+
+def _download(slug: str, kind: str) -> Response:
+    found = get_statement(slug)
+    form = ListForm(request.args, cached(found, "countries", listing.countries))
+    if not form.validate():
+        abort(400, " ".join(error for errors in form.errors.values() for error in errors))
+    selection = form.selection()
+    tally = cached_tally(found)
+    etag = etag_for(page_key(found, kind, selection.key()))
+    last_modified = max(filter(None, (found.public_changed_at, tally.latest)))
+    if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        response = Response(status=304)
+    elif kind == "csv":
+        response = Response(
+            stream_with_context(exports.csv_chunks(listing.stream(found, selection))),
+            mimetype="text/csv",
+        )
+    else:
+        head = _json_head(found, form, selection, tally)
+        response = Response(
+            stream_with_context(exports.json_chunks(head, listing.stream(found, selection))),
+            mimetype="application/json",
+        )
+    response.set_etag(etag)
+    response.last_modified = last_modified
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{found.slug}-signatories.{kind}"'
+    )
+    return shared_cacheable(response)
+
+
+def _json_head(
+    statement: StatementView, form: ListForm, selection: listing.Selection, tally: Tally
+) -> dict[str, object]:
+    """What the JSON file says before its list: the statement, its figures, the filters."""
+    listed = tally.organisations - tally.unnamed
+    if selection.narrowed:
+        listed = listing.count(statement, selection)
+    return {
+        "statement": {
+            "slug": statement.slug,
+            "title": statement.title,
+            "publisher": statement.publisher,
+            "url": url_for("public.statement", slug=statement.slug, _external=True),
+        },
+        "organisations": tally.organisations,
+        "countries": tally.countries,
+        "unnamed": tally.unnamed,
+        "filters": {name: value for name, value in form.query_args.items() if name != "group"},
+        "listed": listed,
+    }

@@ -1,0 +1,100 @@
+"""The search and filters of the public list: a plain GET form.
+
+No CSRF token: it changes nothing, and its URLs are meant to be shared
+("every union in Chile") and cached like any public page.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField
+from wtforms.validators import Length, Optional
+
+from ..models import OrganisationType
+from ..services.countries import country_choices, country_name
+from ..services.listing import Order, Selection, search_words
+
+SEARCH_MAX_LENGTH = 100
+
+
+@cache
+def _known_countries() -> frozenset[str]:
+    return frozenset(code for code, _ in country_choices())
+
+
+def _strip(value: str | None) -> str:
+    return (value or "").strip()
+
+
+class ListForm(Form):
+    """Search, country, type, order and grouping of ``/s/<slug>/signatories``."""
+
+    q = SearchField(
+        "Search by name",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(
+                max=SEARCH_MAX_LENGTH,
+                message=f"Please search with at most {SEARCH_MAX_LENGTH} characters.",
+            ),
+        ],
+    )
+    country = SelectField("Country", default="", validate_choice=False)
+    org_type = SelectField(
+        "Type",
+        name="type",
+        choices=[SelectChoice("", "All types")]
+        + [SelectChoice(t.value, t.label) for t in OrganisationType],
+        default="",
+        invalid_choice_message="Please choose a type from the list.",
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=[
+            SelectChoice(Order.name.value, "Name"),
+            SelectChoice(Order.newest.value, "Newest first"),
+            SelectChoice(Order.oldest.value, "Oldest first"),
+        ],
+        default=Order.name.value,
+        invalid_choice_message="Please choose an order from the list.",
+    )
+    group = BooleanField("Group by country")
+
+    def __init__(self, args: MultiDict[str, str], present: list[tuple[str, int]]) -> None:
+        """``args``: the query string; ``present``: (country, listed signatories) to offer."""
+        super().__init__(args)
+        choices = [SelectChoice("", "All countries")]
+        choices += [SelectChoice(code, f"{country_name(code)} ({n:,})") for code, n in present]
+        chosen = self.country.data
+        if chosen and chosen in _known_countries() and chosen not in dict(present):
+            choices.append(SelectChoice(chosen, f"{country_name(chosen)} (0)"))
+        self.country.choices = choices
+
+    def validate_country(self, field: SelectField) -> None:
+        """Any ISO code: a shared link to a country with no signatories yet is no error."""
+        if field.data and field.data not in _known_countries():
+            field.errors.append("Please choose a country from the list.")
+
+    def selection(self) -> Selection:
+        """What the visitor asked for (call after ``validate``)."""
+        return Selection(
+            words=search_words(self.q.data or ""),
+            country=self.country.data or None,
+            org_type=OrganisationType(self.org_type.data) if self.org_type.data else None,
+            order=Order(self.sort.data or Order.name),
+        )
+
+    @property
+    def query_args(self) -> dict[str, str]:
+        """The form's values as query arguments for links (pages, downloads): none empty."""
+        args = {
+            "q": self.q.data or "",
+            "country": self.country.data or "",
+            "type": self.org_type.data or "",
+            "sort": self.sort.data if self.sort.data != Order.name else "",
+            "group": "1" if self.group.data else "",
+        }
+        return {name: value for name, value in args.items() if value}

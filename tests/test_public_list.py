@@ -172,7 +172,9 @@ def test_groups_by_country_in_the_order_of_their_names(client, listed):
     html = client.get(LIST, query_string={"group": "1"}).get_data(as_text=True)
     headings = [html.find(f">{name} <span") for name in ("France", "Germany", "Sweden")]
     assert -1 not in headings and headings == sorted(headings)
-    assert html.index("Germany <span") < html.index(">alpha collective<") < html.index("Sweden <span")
+    assert (
+        html.index("Germany <span") < html.index(">alpha collective<") < html.index("Sweden <span")
+    )
 
 
 def test_a_grouped_page_is_cut_across_countries_exactly(app, listed):

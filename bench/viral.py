@@ -16,8 +16,11 @@ PostgreSQL, and loaded with ``wrk -t2 -c16`` for 10 s per endpoint
   page's ETag, which should answer 304 (a 200 counts as an error);
 * ``/s/<slug>/signatories``, the first page and the deepest one, and every
   query the list page supports (``READ_ENDPOINTS`` below lists them);
-* the exports ``/s/<slug>/signatories.csv`` and ``.json`` that the SPEC
-  promises: "not yet" while they answer 404;
+* a search that differs on every request (``bench/wrk/search.lua``), so
+  that no cache answers it: what a search costs the first time;
+* the downloads ``/s/<slug>/signatories.csv`` and ``.json`` of the whole
+  list, five times each one after another: how long one takes, and how much
+  the workers' memory grew (it must stay flat: the rows are streamed);
 * the sign-on form: POSTs that each sign for a new organisation (expect 303),
   with an outbox worker (``flask outbox work``) sending the confirmation
   emails to an SMTP sink in this process meanwhile. Afterwards every 303
@@ -146,8 +149,9 @@ class RunFailed(Exception):
 class Endpoint:
     """One row of the table: a GET against the app.
 
-    ``path`` may name ``{slug}`` (the statement) and ``{deepest}`` (the last
-    page of the signatories list).
+    ``path`` may name ``{slug}`` (the statement), ``{deepest}`` (the last
+    page of the signatories list), ``{country}`` (the country with the most
+    named signatories) and ``{country_deepest}`` (its last page).
     """
 
     label: str
@@ -155,6 +159,7 @@ class Endpoint:
     expect: int = 200
     revalidate: bool = False  # send If-None-Match with the ETag the page returned
     optional: bool = False  # 404 means "not yet": a coming issue adds it
+    script: str = "expect.lua"  # the wrk script (bench/wrk) that makes the requests
 
 
 READ_ENDPOINTS: list[Endpoint] = [
@@ -164,18 +169,46 @@ READ_ENDPOINTS: list[Endpoint] = [
     Endpoint("/s/<slug> revalidated (304)", "/s/{slug}", expect=304, revalidate=True),
     Endpoint("signatories, first page", "/s/{slug}/signatories"),
     Endpoint("signatories, deepest page", "/s/{slug}/signatories?page={deepest}"),
-    # Every query the list page supports gets a row. Filters, when they come:
-    # Endpoint("signatories, country=DE", "/s/{slug}/signatories?country=DE"),
-    Endpoint("signatories.csv", "/s/{slug}/signatories.csv", optional=True),
-    Endpoint("signatories.json", "/s/{slug}/signatories.json", optional=True),
+    # Every query the list page supports has a row.
+    Endpoint("signatories, search", "/s/{slug}/signatories?q=union"),
+    Endpoint(
+        "signatories, country, deepest page",
+        "/s/{slug}/signatories?country={country}&page={country_deepest}",
+    ),
+    Endpoint("signatories, type", "/s/{slug}/signatories?type=ngo"),
+    Endpoint(
+        "signatories, newest, deepest page", "/s/{slug}/signatories?sort=newest&page={deepest}"
+    ),
+    Endpoint(
+        "signatories, by country, deepest page", "/s/{slug}/signatories?group=1&page={deepest}"
+    ),
+    Endpoint("signatories, a new search each time", "/s/{slug}/signatories", script="search.lua"),
 ]
+# Downloads of the whole list, one at a time (under 16 connections a second's
+# download only measures the queue): time each, and the workers' memory.
+DOWNLOADS = {
+    "signatories.csv, one at a time": "/s/{slug}/signatories.csv",
+    "signatories.json, one at a time": "/s/{slug}/signatories.json",
+}
+DOWNLOAD_TIMES = 5
+DOWNLOAD_SECONDS = 1.5  # the slowest of them, at most
+DOWNLOAD_GROWTH_MB = 20.0  # what the workers' memory may grow by, at most
+# The list's rows held to the deepest page's target (issue: every filter stays fast).
+LIST_ROWS = (
+    "signatories, deepest page",
+    "signatories, search",
+    "signatories, country, deepest page",
+    "signatories, type",
+    "signatories, newest, deepest page",
+    "signatories, by country, deepest page",
+)
 
 
 # What each row must reach: a share of the hello-world rate, or emails/s.
 TARGETS: dict[str, float] = {
     "/s/<slug>, plain GET": 0.40,
     "/s/<slug> revalidated (304)": 0.45,
-    "signatories, deepest page": 0.30,
+    **dict.fromkeys(LIST_ROWS, 0.30),
     "sign-on POST (303)": 0.18,
 }
 EMAIL_TARGET = 250.0  # emails/s for the outbox worker
@@ -193,6 +226,7 @@ class Row:
     p99_ms: float | None = None
     errors: int = 0
     unit: str = ""  # "" for requests; "emails" for rows that send mail (no ratio)
+    growth_mb: float | None = None  # for downloads: the workers' memory growth
 
 
 @dataclass
@@ -639,10 +673,28 @@ def bench_database(
                 **base.env,
             )
 
-        context = {"slug": seed.SLUG, "deepest": deepest}
+        country, in_country = db.session.execute(
+            sa.select(Signature.country, sa.func.count())
+            .where(
+                Signature.statement_id == statement_id,
+                Signature.state == SignatureState.verified,
+                Signature.show_name.is_(True),
+            )
+            .group_by(Signature.country)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).one()
+        context = {
+            "slug": seed.SLUG,
+            "deepest": deepest,
+            "country": country,
+            "country_deepest": max(1, math.ceil(in_country / PER_PAGE)),
+        }
         with gunicorn(f"signon-{kind}", "wsgi:app", app_env, "/healthz", logs) as server:
             for endpoint in READ_ENDPOINTS:
                 measure_read(endpoint, server, base.label, context, settings, logs, report)
+            for label, path in DOWNLOADS.items():
+                measure_download(label, path.format(**context), server, base.label, report)
             worker_env = {
                 **app_env(server.port),
                 "SIGNON_MAIL_SERVER": "127.0.0.1",
@@ -680,12 +732,62 @@ def measure_read(
             return
         headers = (f"If-None-Match: {etag}",)
     print(f"{label}: {endpoint.label} (a first GET: {status})", flush=True)
-    result = wrk(url, settings.seconds, logs, script_args=(str(endpoint.expect),), headers=headers)
+    result = wrk(
+        url,
+        settings.seconds,
+        logs,
+        script=endpoint.script,
+        script_args=(str(endpoint.expect),),
+        headers=headers,
+    )
     settle(server.port)
     report.rows.append(
         Row(endpoint.label, label, result.rate, result.p50_ms, result.p99_ms, result.errors)
     )
     progress(describe(result, endpoint.expect))
+
+
+def worker_memory(server: Server) -> int:
+    """The resident memory of gunicorn's workers, in bytes (Linux /proc)."""
+    master = server.process.popen.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
+def measure_download(label: str, path: str, server: Server, database: str, report: Report) -> None:
+    """A whole-list download, DOWNLOAD_TIMES times one after another: time and memory."""
+    url = server.origin + path
+    before = worker_memory(server)
+    times: list[float] = []
+    errors = size = 0
+    for _ in range(DOWNLOAD_TIMES):
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                size = len(response.read())
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            continue
+        times.append(time.perf_counter() - start)
+    growth = (worker_memory(server) - before) / 1e6
+    if not times:
+        report.rows.append(Row(label, database, None, errors=errors))
+        return
+    times.sort()
+    median = times[len(times) // 2]
+    report.rows.append(
+        Row(label, database, 1 / median, median * 1000, times[-1] * 1000, errors, "", growth)
+    )
+    progress(
+        f"{label}: {size / 1e6:.1f} MB in {median:.2f} s (slowest {times[-1]:.2f} s); "
+        f"workers' memory {growth:+.1f} MB"
+    )
 
 
 def describe(result: WrkResult, expect: int) -> str:
@@ -869,6 +971,12 @@ def target(row: Row, baseline: float | None) -> str:
     """The row's target and whether it was met: "≥ 0.40 yes", or "" without one."""
     if row.rate is None:
         return ""
+    if row.growth_mb is not None:
+        met = (row.p99_ms or 0) < DOWNLOAD_SECONDS * 1000 and row.growth_mb < DOWNLOAD_GROWTH_MB
+        return (
+            f"< {DOWNLOAD_SECONDS} s, < {DOWNLOAD_GROWTH_MB:.0f} MB "
+            f"(+{max(row.growth_mb, 0):.1f}) {'yes' if met else 'no'}"
+        )
     if row.unit:
         if not row.endpoint.startswith("outbox worker"):
             return ""
@@ -877,7 +985,7 @@ def target(row: Row, baseline: float | None) -> str:
     if wanted is None or not baseline:
         return ""
     met = row.rate / baseline >= wanted
-    if row.endpoint == "signatories, deepest page":  # and quick for everyone
+    if row.endpoint in LIST_ROWS:  # and quick for everyone
         met = met and row.p99_ms is not None and row.p99_ms < DEEP_PAGE_P99_MS
         return f"≥ {wanted:.2f}, p99 < {DEEP_PAGE_P99_MS:.0f} ms {'yes' if met else 'no'}"
     return f"≥ {wanted:.2f} {'yes' if met else 'no'}"
@@ -892,7 +1000,7 @@ def table(report: Report) -> list[str]:
         if row.unit and row.rate is not None:
             rate += f" {row.unit}/s"
         ratio = "–"
-        if not row.unit and row.rate and report.baseline:
+        if not row.unit and row.growth_mb is None and row.rate and report.baseline:
             ratio = f"{row.rate / report.baseline:.2f}"
         lines.append(
             [

@@ -16,7 +16,7 @@ from ..ratelimits import limiter, setting
 from ..services import exports, listing
 from ..services.statements import StatementView, Tally
 from ..web.list_form import ListForm
-from ..web.pages import cached, cached_tally, etag_for, get_statement, page_key, shared_cacheable
+from ..web.pages import cached_tally, etag_for, get_statement, page_key, shared_cacheable
 from . import bp
 
 
@@ -40,7 +40,7 @@ def signatories_json(slug: str) -> Response:
 
 def _download(slug: str, kind: str) -> Response:
     found = get_statement(slug)
-    form = ListForm(request.args, cached(found, "countries", listing.countries))
+    form = ListForm(request.args)
     if not form.validate():
         abort(400, " ".join(error for errors in form.errors.values() for error in errors))
     selection = form.selection()

@@ -50,9 +50,10 @@ def signatories(slug: str) -> Response:
     """The named, verified signatories: searched, filtered, sorted, grouped, a page at a time."""
     found = get_statement(slug)
     page = request.args.get("page", 1, type=int)
-    form = ListForm(request.args, cached(found, "countries", listing.countries))
+    form = ListForm(request.args)
     tally = cached_tally(found)
     if not form.validate():
+        form.offer(cached(found, "countries", listing.countries))
         html = render_template("public/signatories.html", statement=found, tally=tally, form=form)
         return make_response(html, 400)
     selection = form.selection()
@@ -68,6 +69,7 @@ def signatories(slug: str) -> Response:
         abort(404, "There is no such page of signatories.")
 
     def render() -> str:
+        form.offer(cached(found, "countries", listing.countries))
         offset = (page - 1) * SIGNATORIES_PER_PAGE
         if form.group.data:
             counts = listing.countries(found, selection)

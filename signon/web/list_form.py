@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
@@ -63,9 +62,12 @@ class ListForm(Form):
     )
     group = BooleanField("Group by country")
 
-    def __init__(self, args: MultiDict[str, str], present: list[tuple[str, int]]) -> None:
-        """``args``: the query string; ``present``: (country, listed signatories) to offer."""
-        super().__init__(args)
+    def offer(self, present: list[tuple[str, int]]) -> None:
+        """Offer the countries in ``present`` (code, listed signatories) to choose from.
+
+        Only a page being rendered needs the options; checking a choice does
+        not (any ISO code is valid), so a cached page skips building them.
+        """
         choices = [SelectChoice("", "All countries")]
         choices += [SelectChoice(code, f"{country_name(code)} ({n:,})") for code, n in present]
         chosen = self.country.data

@@ -349,3 +349,41 @@ def test_errors_of_the_json_download_are_json(app_factory):
     assert client.get(LIST + ".json").status_code == 200
     limited = client.get(LIST + ".json")
     assert limited.status_code == 429 and "try again in" in limited.json["error"]["message"]
+
+
+# Figures
+
+
+def test_figures_count_the_named_by_country_type_and_day(app, client, listed):
+    with app.app_context(), write_transaction():
+        db.session.execute(
+            sa.update(Signature)
+            .where(Signature.org_name == "Ecology Now")
+            .values(verified_at=utcnow() - dt.timedelta(days=3))
+        )
+    with app.app_context():
+        statement = db.session.scalar(sa.select(Signature.statement_id).limit(1))
+        figures = listing.figures(type("Ref", (), {"id": statement})())
+    assert figures.countries == [("DE", 3), ("FR", 2), ("SE", 2)]
+    assert figures.types[0] == (OrganisationType.union, 3)
+    assert sum(n for _, n in figures.types) == 7
+    today = utcnow().date()
+    assert [day for day, _ in figures.days] == [today - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
+    assert [n for _, n in figures.days] == [1, 0, 0, 6]
+
+    response = client.get("/s/test-statement/figures")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.cache_control.public
+    assert html.count("<svg") == 3 and "<script" not in html
+    assert 'role="img"' in html and "<title id=" in html
+    assert "<caption>Listed signatories by country</caption>" in html
+    assert 'href="/s/test-statement/signatories?country=DE">Germany</a>' in html
+    assert "asked not to be named, and is counted nowhere else" in html
+    assert "Unnamed" not in html
+
+
+def test_figures_of_an_empty_list_say_so(app, client):
+    with app.app_context():
+        make_statement()
+    html = client.get("/s/test-statement/figures").get_data(as_text=True)
+    assert "No organisation is listed by name yet." in html and "<svg" not in html

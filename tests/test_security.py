@@ -17,6 +17,7 @@ CACHEABLE = {
     "public.signatories",
     "public.signatories_csv",
     "public.signatories_json",
+    "public.figures",
     "public.privacy",
 }
 

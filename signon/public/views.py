@@ -23,6 +23,10 @@ from ..web.sign_form import SignForm
 from . import bp
 
 SIGNATORIES_PER_PAGE = 100
+# The chart of countries shows this many bars, the rest as one; the table has all.
+TOP_COUNTRIES_CHARTED = 15
+# The chart of days shows the last this many; the table has all.
+DAYS_CHARTED = 60
 
 
 @bp.get("/")
@@ -91,6 +95,24 @@ def signatories(slug: str) -> Response:
         )
 
     return public_page(key, render)
+
+
+@bp.get("/s/<slug:slug>/figures")
+def figures(slug: str) -> Response:
+    """The named signatories by country, by type and by day: charts with their tables."""
+    found = get_statement(slug)
+
+    def render() -> str:
+        return render_template(
+            "public/figures.html",
+            statement=found,
+            tally=cached_tally(found),
+            figures=listing.figures(found),
+            top_countries=TOP_COUNTRIES_CHARTED,
+            days_charted=DAYS_CHARTED,
+        )
+
+    return public_page(page_key(found, "figures"), render)
 
 
 @bp.get("/privacy")

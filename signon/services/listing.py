@@ -9,6 +9,7 @@ matched and sorted by their folded form (``models.signature.fold_name``), so
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -144,6 +145,47 @@ def countries(
     )
     counts = [(code, number) for code, number in db.session.execute(query)]
     return sorted(counts, key=lambda pair: fold_name(country_name(pair[0])))
+
+
+def types(statement: StatementRef) -> list[tuple[OrganisationType, int]]:
+    """(type, listed signatories) for each type on the list, the most frequent first."""
+    query = (
+        select(Signature.org_type, func.count())
+        .where(*public.listed(statement))
+        .group_by(Signature.org_type)
+    )
+    pairs = [(org_type, n) for org_type, n in db.session.execute(query)]
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+
+def per_day(statement: StatementRef) -> list[tuple[dt.date, int]]:
+    """(day, signatories listed that day) from the first such day to the last, gaps as 0.
+
+    By the day of verification (UTC), when a signatory appeared publicly.
+    """
+    day = func.date(Signature.verified_at)  # SQLite: text; PostgreSQL: date
+    query = select(day, func.count()).where(*public.listed(statement)).group_by(day)
+    counts = {dt.date.fromisoformat(str(value)[:10]): n for value, n in db.session.execute(query)}
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    return [(each, counts.get(each, 0)) for each in days]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The public list in numbers: by country, by type, by day."""
+
+    countries: list[tuple[str, int]]
+    types: list[tuple[OrganisationType, int]]
+    days: list[tuple[dt.date, int]]
+
+
+def figures(statement: StatementRef) -> Figures:
+    """The figures of the named, verified signatories (never of those not named)."""
+    by_country = sorted(countries(statement), key=lambda pair: -pair[1])
+    return Figures(by_country, types(statement), per_day(statement))
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ class Config:
     RATELIMIT_SIGN_PER_ADDRESS = "5 per hour"
     RATELIMIT_CONFIRM = "20 per minute;200 per hour"
     RATELIMIT_EXPORT = "10 per minute;100 per hour"  # full downloads, not 304s
+    RATELIMIT_API = "120 per minute;3000 per hour"  # every /api/v1 request
     RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts per network
     RATELIMIT_LOGIN_PER_ACCOUNT = "10 per hour"  # failed, per account and network
     # An account that failed more than this from anywhere is slowed down, not

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
 from . import cli, database, errors, filters, logs, ratelimits, routing, security, static_routes
-from .extensions import cache, csrf, login_manager, mail, migrate
+from .extensions import cache, cors, csrf, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +63,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     ratelimits.init_app(app)
 
-    from . import admin, public, signing
+    # The API is public data: any site may read it from a browser. GET only,
+    # never with cookies (there are none to send), and the ETag readable.
+    cors.init_app(
+        app,
+        resources={r"/api/v1/*": {"origins": "*"}},
+        methods=["GET"],
+        send_wildcard=True,  # "*", not the caller's origin: one cached copy for all
+        expose_headers=["ETag", "Retry-After"],
+        supports_credentials=False,
+        max_age=86400,
+    )
+
+    from . import admin, api, public, signing
 
     routing.init_app(app)
     static_routes.init_app(app)
@@ -71,6 +83,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(signing.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
     if app.config["DEV_MAILBOX"] and env == "development":
         from . import dev
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Response
 from flask_caching import Cache
+from flask_cors import CORS
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -50,3 +51,4 @@ mail = Mail()
 csrf = CSRFProtect()
 login_manager = AdminLoginManager()
 cache = Cache()
+cors = CORS()

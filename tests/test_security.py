@@ -18,6 +18,10 @@ CACHEABLE = {
     "public.signatories_csv",
     "public.signatories_json",
     "public.figures",
+    "api.statement_list",
+    "api.statement",
+    "api.signatories",
+    "api.openapi",
     "public.privacy",
 }
 

@@ -86,7 +86,7 @@ def etag_matches(key: str) -> bool:
     return etag_for(key) in request.if_none_match
 
 
-def public_page(key: str, render: Callable[[], str]) -> Response:
+def public_page(key: str, render: Callable[[], str], mimetype: str = "text/html") -> Response:
     """The page ``render`` makes, cached under ``key``; a 304 if the browser has it.
 
     The ETag comes from the key, so checking it renders nothing.
@@ -100,6 +100,7 @@ def public_page(key: str, render: Callable[[], str]) -> Response:
             html = render()
             cache.set("page:" + key, html)
         response = make_response(html)
+        response.mimetype = mimetype
     response.set_etag(etag)
     return shared_cacheable(response)
 

@@ -1,0 +1,140 @@
+"""The API's documents and query arguments, as marshmallow schemas.
+
+They describe the API (the OpenAPI document is generated from them) and
+check its query arguments. The signatory records themselves are built by
+services.exports.record, the same as the downloads; a test keeps
+``SignatorySchema`` and ``exports.FIELDS`` equal.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ..models import OrganisationType
+from ..services.countries import country_choices
+from ..services.listing import Order
+from ..web.list_form import SEARCH_MAX_LENGTH
+
+MAX_PER_PAGE = 100
+TYPES = [t.value for t in OrganisationType]
+
+
+class SignatorySchema(Schema):
+    """A verified signatory that asked to be named: public fields only."""
+
+    name = fields.Str(required=True, metadata={"description": "The organisation's name."})
+    type = fields.Str(required=True, validate=validate.OneOf(TYPES))
+    country = fields.Str(
+        required=True, metadata={"description": "ISO 3166-1 alpha-2 code.", "example": "FR"}
+    )
+    country_name = fields.Str(required=True, metadata={"description": "In English."})
+    city = fields.Str(required=True, metadata={"description": "Empty when not given."})
+    website = fields.Str(required=True, metadata={"description": "Empty when not given."})
+    comment = fields.Str(
+        required=True, metadata={"description": "Empty unless the publisher approved one."}
+    )
+    verified_at = fields.Str(
+        required=True,
+        metadata={"description": "When it was listed, UTC, ISO 8601.", "format": "date-time"},
+    )
+
+
+class LinksSchema(Schema):
+    """Where to go from here."""
+
+    self_ = fields.Str(required=True, data_key="self")
+    html = fields.Str(metadata={"description": "The page people read."})
+    signatories = fields.Str()
+    next = fields.Str()
+    prev = fields.Str()
+
+
+class StatementSchema(Schema):
+    """A published statement and its headline figures."""
+
+    slug = fields.Str(required=True)
+    title = fields.Str(required=True)
+    publisher = fields.Str(required=True)
+    published_on = fields.Date(required=True, allow_none=True)
+    state = fields.Str(required=True, validate=validate.OneOf(["open", "closed"]))
+    taking_signatures = fields.Bool(required=True)
+    organisations = fields.Int(
+        required=True, metadata={"description": "Verified signatures, named or not."}
+    )
+    countries = fields.Int(required=True)
+    unnamed = fields.Int(required=True, metadata={"description": "Asked not to be named."})
+    links = fields.Nested(LinksSchema, required=True)
+
+
+class StatementListSchema(Schema):
+    statements = fields.List(fields.Nested(StatementSchema), required=True)
+
+
+class CountryCountSchema(Schema):
+    country = fields.Str(required=True)
+    country_name = fields.Str(required=True)
+    organisations = fields.Int(required=True)
+
+
+class TypeCountSchema(Schema):
+    type = fields.Str(required=True, validate=validate.OneOf(TYPES))
+    label = fields.Str(required=True)
+    organisations = fields.Int(required=True)
+
+
+class StatementDetailSchema(StatementSchema):
+    """A statement with its named signatories counted by country and by type."""
+
+    by_country = fields.List(fields.Nested(CountryCountSchema), required=True)
+    by_type = fields.List(fields.Nested(TypeCountSchema), required=True)
+
+
+class SignatoryPageSchema(Schema):
+    """A page of a statement's named signatories."""
+
+    total = fields.Int(required=True, metadata={"description": "Signatories found."})
+    page = fields.Int(required=True)
+    pages = fields.Int(required=True)
+    per_page = fields.Int(required=True)
+    signatories = fields.List(fields.Nested(SignatorySchema), required=True)
+    links = fields.Nested(LinksSchema, required=True)
+
+
+class ErrorBodySchema(Schema):
+    status = fields.Int(required=True)
+    title = fields.Str(required=True)
+    message = fields.Str(required=True, metadata={"description": "What went wrong, for people."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class SignatoryQuerySchema(Schema):
+    """The query arguments of a statement's signatories: the list page's, as an API."""
+
+    class Meta:
+        # A misspelt filter ("contry=FR") must not quietly return everyone.
+        unknown = RAISE
+
+    q = fields.Str(
+        load_default="",
+        validate=validate.Length(max=SEARCH_MAX_LENGTH),
+        metadata={"description": "Words the name contains, whatever the case and accents."},
+    )
+    country = fields.Str(
+        load_default=None,
+        validate=validate.OneOf(
+            [code for code, _ in country_choices()],
+            error="Not an ISO 3166-1 alpha-2 country code.",
+        ),
+        metadata={"description": "ISO 3166-1 alpha-2 code."},
+    )
+    type = fields.Str(load_default=None, validate=validate.OneOf(TYPES))
+    sort = fields.Str(
+        load_default=Order.name.value, validate=validate.OneOf([o.value for o in Order])
+    )
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Int(
+        load_default=MAX_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE)
+    )

@@ -1,0 +1,141 @@
+"""The API's routes. Each answers JSON, cached and revalidated like the pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, jsonify, request, url_for
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from ..ratelimits import limiter, setting
+from ..services import exports, listing, statements
+from ..services.countries import country_name
+from ..services.statements import StatementView
+from ..web.pages import cacheable, cached, cached_tally, get_statement, page_key, public_page
+from . import bp
+from .schemas import SignatoryQuerySchema
+from .spec import openapi_document
+
+limiter.limit(setting("RATELIMIT_API"))(bp)
+
+_QUERY = SignatoryQuerySchema()
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _summary(statement: StatementView) -> dict[str, Any]:
+    tally = cached_tally(statement)
+    return {
+        "slug": statement.slug,
+        "title": statement.title,
+        "publisher": statement.publisher,
+        "published_on": statement.published_on.isoformat() if statement.published_on else None,
+        "state": statement.state.value,
+        "taking_signatures": statement.is_open,
+        "organisations": tally.organisations,
+        "countries": tally.countries,
+        "unnamed": tally.unnamed,
+        "links": {
+            "self": url_for(".statement", slug=statement.slug, _external=True),
+            "html": url_for("public.statement", slug=statement.slug, _external=True),
+            "signatories": url_for(".signatories", slug=statement.slug, _external=True),
+        },
+    }
+
+
+@bp.get("/statements")
+def statement_list() -> Response:
+    """Every published statement, newest first, with its headline figures."""
+    found = [get_statement(s.slug) for s in statements.open_statements()]
+    response = jsonify(statements=[_summary(statement) for statement in found])
+    return cacheable(response)
+
+
+@bp.get("/statements/<slug:slug>")
+def statement(slug: str) -> Response:
+    """One statement, with its named signatories counted by country and by type."""
+    found = get_statement(slug)
+
+    def render() -> str:
+        figures = cached(found, "figures", listing.figures)
+        return _json(
+            _summary(found)
+            | {
+                "by_country": [
+                    {"country": code, "country_name": country_name(code), "organisations": n}
+                    for code, n in figures.countries
+                ],
+                "by_type": [
+                    {"type": org_type.value, "label": org_type.label, "organisations": n}
+                    for org_type, n in figures.types
+                ],
+            }
+        )
+
+    return public_page(page_key(found, "api-statement"), render, "application/json")
+
+
+@bp.get("/statements/<slug:slug>/signatories")
+def signatories(slug: str) -> Response:
+    """A page of the statement's named signatories: searched, filtered, sorted."""
+    found = get_statement(slug)
+    try:
+        args = _QUERY.load(request.args)
+    except ValidationError as error:
+        abort(400, _explain(error.messages))
+    selection = listing.Selection(
+        words=listing.search_words(args["q"]),
+        country=args["country"],
+        org_type=args["type"],
+        order=listing.Order(args["sort"]),
+    )
+    page, per_page = args["page"], args["per_page"]
+    key = page_key(found, "api-signatories", selection.key(), page, per_page)
+
+    def render() -> str:
+        if selection.narrowed:
+            total = listing.count(found, selection)
+        else:
+            tally = cached_tally(found)
+            total = tally.organisations - tally.unnamed
+        pages = max(1, -(-total // per_page))
+        listed = listing.signatories(found, selection, per_page, (page - 1) * per_page)
+        query = {name: value for name, value in request.args.items() if name in _QUERY.fields}
+
+        def link(to: int) -> str:
+            return url_for(".signatories", slug=slug, _external=True, **(query | {"page": to}))
+
+        links = {"self": link(page)}
+        if page < pages:
+            links["next"] = link(page + 1)
+        if 1 < page <= pages:
+            links["prev"] = link(min(page - 1, pages))
+        return _json(
+            {
+                "total": total,
+                "page": page,
+                "pages": pages,
+                "per_page": per_page,
+                "signatories": [exports.record(signatory) for signatory in listed],
+                "links": links,
+            }
+        )
+
+    return public_page(key, render, "application/json")
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """This API described in OpenAPI 3.1."""
+    return cacheable(jsonify(openapi_document()))
+
+
+def _explain(messages: dict[str, Any] | list[Any]) -> str:
+    """marshmallow's errors as one sentence: "page: Must be greater than or equal to 1."."""
+    if isinstance(messages, list):
+        return " ".join(str(message) for message in messages)
+    return " ".join(f"{name}: {_explain(errors)}" for name, errors in messages.items())

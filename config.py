@@ -82,6 +82,10 @@ class Config:
     RATELIMIT_SIGN = "20 per minute;200 per hour"
     RATELIMIT_SIGN_PER_ADDRESS = "5 per hour"
     RATELIMIT_CONFIRM = "20 per minute;200 per hour"
+    # Who may show /s/<slug>/embed in a frame (CSP frame-ancestors): any site
+    # by default, since it shows only public figures and offers no action.
+    # For example "https://union.example https://*.union.example".
+    EMBED_FRAME_ANCESTORS = "*"
     RATELIMIT_EXPORT = "10 per minute;100 per hour"  # full downloads, not 304s
     RATELIMIT_API = "120 per minute;3000 per hour"  # every /api/v1 request
     RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts per network

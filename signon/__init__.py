@@ -67,7 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # never with cookies (there are none to send), and the ETag readable.
     cors.init_app(
         app,
-        resources={r"/api/v1/*": {"origins": "*"}},
+        resources={r"/api/v1/*": {"origins": "*"}, r"/s/[^/]+/count\.json": {"origins": "*"}},
         methods=["GET"],
         send_wildcard=True,  # "*", not the caller's origin: one cached copy for all
         expose_headers=["ETag", "Retry-After"],

@@ -15,6 +15,7 @@ from flask import Flask
 
 from .models import OrganisationType, OutboxState, SignatureState
 from .services.countries import country_name
+from .services.urls import public_url
 
 # The one locale until a language can be chosen: British English, as written.
 LOCALE = "en_GB"
@@ -34,6 +35,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["SignatureState"] = SignatureState
     app.jinja_env.globals["OutboxState"] = OutboxState
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
+    # Absolute links from BASE_URL, never from the request's Host header:
+    # a cached page must not carry a link to wherever one visitor claimed.
+    app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.globals["dev_mailbox"] = "dev" in app.blueprints
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -13,6 +13,7 @@ from ..ratelimits import limiter, setting
 from ..services import exports, listing, statements
 from ..services.countries import country_name
 from ..services.statements import StatementView
+from ..services.urls import public_url
 from ..web.pages import cacheable, cached, cached_tally, get_statement, page_key, public_page
 from . import bp
 from .schemas import SignatoryQuerySchema
@@ -40,9 +41,9 @@ def _summary(statement: StatementView) -> dict[str, Any]:
         "countries": tally.countries,
         "unnamed": tally.unnamed,
         "links": {
-            "self": url_for(".statement", slug=statement.slug, _external=True),
-            "html": url_for("public.statement", slug=statement.slug, _external=True),
-            "signatories": url_for(".signatories", slug=statement.slug, _external=True),
+            "self": public_url("api.statement", slug=statement.slug),
+            "html": public_url("public.statement", slug=statement.slug),
+            "signatories": public_url("api.signatories", slug=statement.slug),
         },
     }
 
@@ -107,7 +108,7 @@ def signatories(slug: str) -> Response:
         query = {name: value for name, value in request.args.items() if name in _QUERY.fields}
 
         def link(to: int) -> str:
-            return url_for(".signatories", slug=slug, _external=True, **(query | {"page": to}))
+            return public_url("api.signatories", slug=slug, **(query | {"page": to}))
 
         links = {"self": link(page)}
         if page < pages:

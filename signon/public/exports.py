@@ -9,12 +9,13 @@ one public request that costs about a second.
 
 from __future__ import annotations
 
-from flask import Response, abort, request, stream_with_context, url_for
+from flask import Response, abort, request, stream_with_context
 from werkzeug.http import is_resource_modified
 
 from ..ratelimits import limiter, setting
 from ..services import exports, listing
 from ..services.statements import StatementView, Tally
+from ..services.urls import public_url
 from ..web.list_form import ListForm
 from ..web.pages import cached_tally, etag_for, get_statement, page_key, shared_cacheable
 from . import bp
@@ -80,7 +81,7 @@ def _json_head(
             "slug": statement.slug,
             "title": statement.title,
             "publisher": statement.publisher,
-            "url": url_for("public.statement", slug=statement.slug, _external=True),
+            "url": public_url("public.statement", slug=statement.slug),
         },
         "organisations": tally.organisations,
         "countries": tally.countries,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+import json
+
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..security import CONTENT_SECURITY_POLICY
 from ..services import listing, statements
+from ..services.urls import public_url
 from ..web.list_form import ListForm
 from ..web.pages import (
     cacheable,
@@ -27,6 +31,8 @@ SIGNATORIES_PER_PAGE = 100
 TOP_COUNTRIES_CHARTED = 15
 # The chart of days shows the last this many; the table has all.
 DAYS_CHARTED = 60
+# The newest named signatories the embedded counter shows.
+EMBED_NEWEST = 5
 
 
 @bp.get("/")
@@ -113,6 +119,56 @@ def figures(slug: str) -> Response:
         )
 
     return public_page(page_key(found, "figures"), render)
+
+
+@bp.get("/s/<slug:slug>/embed")
+def embed(slug: str) -> Response:
+    """A small page for an iframe on the publisher's site: the count, the newest, a button.
+
+    The one page other sites may frame (EMBED_FRAME_ANCESTORS). It holds no
+    form and no action: a framed page that can do nothing cannot be turned
+    against the person looking at it (clickjacking). Its links open the
+    statement in a new tab.
+    """
+    found = get_statement(slug)
+
+    def render() -> str:
+        newest = listing.Selection(order=listing.Order.newest)
+        return render_template(
+            "public/embed.html",
+            statement=found,
+            tally=cached_tally(found),
+            newest=listing.signatories(found, newest, EMBED_NEWEST),
+        )
+
+    response = public_page(page_key(found, "embed"), render)
+    ancestors = current_app.config["EMBED_FRAME_ANCESTORS"]
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", f"frame-ancestors {ancestors}"
+    )
+    return response
+
+
+@bp.get("/s/<slug:slug>/count.json")
+def count(slug: str) -> Response:
+    """The statement's figures, for a publisher's own counter (any origin may read it)."""
+    found = get_statement(slug)
+
+    def render() -> str:
+        tally = cached_tally(found)
+        return json.dumps(
+            {
+                "slug": found.slug,
+                "title": found.title,
+                "organisations": tally.organisations,
+                "countries": tally.countries,
+                "taking_signatures": found.is_open,
+                "url": public_url("public.statement", slug=found.slug),
+            },
+            ensure_ascii=False,
+        )
+
+    return public_page(page_key(found, "count"), render, "application/json")
 
 
 @bp.get("/privacy")

@@ -1,7 +1,8 @@
-"""Absolute URLs for emails, built from ``BASE_URL``, never from a request.
+"""Absolute URLs for emails, feeds, downloads and the API, built from ``BASE_URL``.
 
-A request's Host header is chosen by whoever sends it; a link built from it
-could point a signatory at someone else's server.
+Never from a request: its Host header is chosen by whoever sends it. A link
+built from it could point a signatory at someone else's server, and a cached
+public answer would hand that link to every visitor after them.
 """
 
 from __future__ import annotations

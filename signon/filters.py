@@ -15,6 +15,7 @@ from flask import Flask
 
 from .models import OrganisationType, OutboxState, SignatureState
 from .services.countries import country_name
+from .services.markdown import summary
 from .services.urls import public_url
 
 # The one locale until a language can be chosen: British English, as written.
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     # itself, and every string is autoescaped like any other value.
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["summary"] = summary
     app.jinja_env.filters["org_type"] = lambda value: OrganisationType(value).label
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["timestamp"] = timestamp

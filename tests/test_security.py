@@ -20,6 +20,8 @@ CACHEABLE = {
     "public.figures",
     "public.embed",
     "public.count",
+    "public.feed",
+    "public.printable",
     "api.statement_list",
     "api.statement",
     "api.signatories",

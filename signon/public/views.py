@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_template,
+    url_for,
+)
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..ratelimits import limiter, setting
 from ..security import CONTENT_SECURITY_POLICY
-from ..services import listing, statements
+from ..services import feeds, listing, statements
+from ..services.markdown import render_markdown
 from ..services.urls import public_url
 from ..web.list_form import ListForm
 from ..web.pages import (
     cacheable,
     cached,
     cached_tally,
+    etag_for,
     etag_matches,
     get_statement,
     page_key,
     public_page,
     render_statement,
+    shared_cacheable,
 )
 from ..web.sign_form import SignForm
 from . import bp
@@ -33,6 +46,8 @@ TOP_COUNTRIES_CHARTED = 15
 DAYS_CHARTED = 60
 # The newest named signatories the embedded counter shows.
 EMBED_NEWEST = 5
+# Entries in the Atom feed: the newest, as feeds go.
+FEED_ENTRIES = 50
 
 
 @bp.get("/")
@@ -169,6 +184,52 @@ def count(slug: str) -> Response:
         )
 
     return public_page(page_key(found, "count"), render, "application/json")
+
+
+@bp.get("/s/<slug:slug>/feed.atom")
+def feed(slug: str) -> Response:
+    """An Atom feed of the newest named signatories, for feed readers and newsrooms."""
+    found = get_statement(slug)
+
+    def render() -> str:
+        tally = cached_tally(found)
+        newest = listing.Selection(order=listing.Order.newest)
+        return feeds.atom(
+            found,
+            found.publisher,
+            listing.signatories(found, newest, FEED_ENTRIES),
+            page_url=public_url("public.statement", slug=found.slug),
+            feed_url=public_url("public.feed", slug=found.slug),
+            updated=max(filter(None, (found.public_changed_at, tally.latest))),
+        ).decode()
+
+    return public_page(page_key(found, "feed"), render, "application/atom+xml")
+
+
+@bp.get("/s/<slug:slug>/print")
+@limiter.limit(
+    setting("RATELIMIT_EXPORT"), deduct_when=lambda response: response.status_code == 200
+)
+def printable(slug: str) -> Response:
+    """The statement with its footnotes and every named signatory, laid out for paper.
+
+    As long as the list: streamed like the downloads, revalidated by the
+    statement's version, and limited like them.
+    """
+    found = get_statement(slug)
+    key = page_key(found, "print")
+    if etag_matches(key):
+        return public_page(key, str)
+    html = stream_template(
+        "public/print.html",
+        statement=found,
+        body=render_markdown(found.body),
+        tally=cached_tally(found),
+        signatories=listing.stream(found),
+    )
+    response = Response(html, mimetype="text/html")
+    response.set_etag(etag_for(key))
+    return shared_cacheable(response)
 
 
 @bp.get("/privacy")

@@ -50,3 +50,24 @@ def render_markdown(source: str) -> Markup:
         link_rel="noopener noreferrer",
     )
     return Markup(clean)  # noqa: S704 -- sanitised just above
+
+
+@lru_cache(maxsize=64)
+def summary(source: str, length: int = 200) -> str:
+    """The first paragraph of ``source`` as plain text, cut at a word: for sharing cards.
+
+    Footnote references and markup go; the text is what a reader sees.
+    """
+    for token in _parser().parse(source):
+        if token.type == "inline" and token.children is not None:
+            text = "".join(
+                child.content for child in token.children if child.type in ("text", "code_inline")
+            )
+            text = " ".join(text.split())
+            if text:
+                break
+    else:
+        return ""
+    if len(text) <= length:
+        return text
+    return text[: length - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"

@@ -86,6 +86,10 @@ class Config:
     # by default, since it shows only public figures and offers no action.
     # For example "https://union.example https://*.union.example".
     EMBED_FRAME_ANCESTORS = "*"
+    # The site's Ed25519 key for delivery packs, as a base64 32-byte seed. Unset:
+    # derived from SECRET_KEY (see `flask statements pack-key`).
+    PACK_SIGNING_KEY = ""
+    PACK_CHECK_MAX_BYTES = 64 * 1024 * 1024  # the largest pack /pack will check
     RATELIMIT_EXPORT = "10 per minute;100 per hour"  # full downloads, not 304s
     RATELIMIT_API = "120 per minute;3000 per hour"  # every /api/v1 request
     RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts per network

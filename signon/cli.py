@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .database import checkpoint_after_erasure, write_transaction
 from .models import Admin
-from .services import admins, outbox, privacy, retention, statements
+from .services import admins, delivery, outbox, privacy, retention, statements
 
 admin_cli = AppGroup("admin", help="Manage admin accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued email.")
@@ -167,6 +170,70 @@ def import_statement(path: Path) -> None:
         raise click.ClickException(f"{path}: {exc}") from None
     verb = "Created" if created else "Updated"
     click.echo(f"{verb} statement /s/{slug}.")
+
+
+@statements_cli.command("pack")
+@click.argument("slug")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the ZIP (default: its own name, in the current folder).",
+)
+def pack(slug: str, output: Path | None) -> None:
+    """Make the delivery pack of a statement: text, list, CSV, JSON, signed manifest."""
+    statement = statements.statement_view(slug)
+    if statement is None:
+        raise click.ClickException(f"No published statement at /s/{slug}.")
+    with tempfile.NamedTemporaryFile(dir=(output or Path.cwd()).parent, delete=False) as out:
+        made = delivery.build(statement, out)
+    target = output or Path.cwd() / made.name
+    Path(out.name).replace(target)
+    counts = made.manifest["counts"]
+    click.echo(
+        f"Wrote {target}: {counts['listed']} named of {counts['organisations']} signatures, "
+        f"signed by the key with fingerprint {made.manifest['key']['fingerprint']}."
+    )
+
+
+@statements_cli.command("verify-pack")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A public key (PEM) to check against instead of this site's.",
+)
+def verify_pack(path: Path, key: Path | None) -> None:
+    """Check that a delivery pack is intact: exit 0 if so, 1 with the reasons if not."""
+    public = None
+    if key is not None:
+        loaded = serialization.load_pem_public_key(key.read_bytes())
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise click.ClickException(f"{key} is not an Ed25519 public key.")
+        public = loaded
+    with path.open("rb") as pack_file:
+        verdict = delivery.verify(pack_file, public)
+    if not verdict.intact:
+        for problem in verdict.problems:
+            click.echo(f"{path}: {problem}", err=True)
+        sys.exit(1)
+    manifest = verdict.manifest or {}
+    click.echo(
+        f"{path}: intact. Made {manifest['generated_at']} for "
+        f"{manifest['statement']['url']}; {manifest['counts']['listed']} named signatories."
+    )
+
+
+@statements_cli.command("pack-key")
+@click.option("--seed", is_flag=True, help="Print the private seed (for PACK_SIGNING_KEY).")
+def pack_key(seed: bool) -> None:
+    """Show the public key that signs delivery packs, and its fingerprint."""
+    key = delivery.signing_key()
+    if seed:
+        click.echo(delivery.seed_of(key))
+        return
+    click.echo(delivery.public_key_pem().decode(), nl=False)
+    click.echo(f"Fingerprint: {delivery.fingerprint()}")
 
 
 @signatures_cli.command("purge-unconfirmed")

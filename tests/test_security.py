@@ -22,6 +22,8 @@ CACHEABLE = {
     "public.count",
     "public.feed",
     "public.printable",
+    "public.pack_key",
+    "public.pack_check",
     "api.statement_list",
     "api.statement",
     "api.signatories",

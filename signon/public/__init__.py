@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import exports, views  # noqa: E402, F401  (routes register on bp)
+from . import exports, pack, views  # noqa: E402, F401  (routes register on bp)

@@ -387,3 +387,50 @@ def test_figures_of_an_empty_list_say_so(app, client):
         make_statement()
     html = client.get("/s/test-statement/figures").get_data(as_text=True)
     assert "No organisation is listed by name yet." in html and "<svg" not in html
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_download_of_100000_streams_in_flat_memory_with_no_contact_field(app, client, suffix):
+    """The whole list at 100,000 rows, read as it streams: memory stays flat."""
+    import tracemalloc
+
+    with app.app_context():
+        statement = make_statement()
+        now = utcnow()
+        rows = [
+            {
+                "statement_id": statement.id,
+                "link_id": f"link-{n}",
+                "state": SignatureState.verified,
+                "org_name": f"Organisation {n:06d}",
+                "org_type": OrganisationType.union,
+                "country": ("FR", "DE", "CL", "ZA")[n % 4],
+                "contact_name": f"Private Person {n}",
+                "contact_email": f"private{n}@contact.example",
+                "email_canonical": f"private{n}@contact.example",
+                "contact_role": "Treasurer",
+                "confirmed_at": now,
+                "verified_at": now,
+            }
+            for n in range(100_000)
+        ]
+        with write_transaction():
+            for start in range(0, len(rows), 10_000):
+                db.session.execute(sa.insert(Signature), rows[start : start + 10_000])
+        del rows
+    tracemalloc.start()
+    response = client.get(LIST + suffix, buffered=False)
+    size = lines = 0
+    leaked = False
+    for chunk in response.response:
+        text = chunk.decode() if isinstance(chunk, bytes) else chunk
+        size += len(text)
+        lines += text.count("Organisation ")
+        leaked = leaked or "contact.example" in text or "Private Person" in text
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    response.close()
+    assert lines == 100_000 and size > 5_000_000 and not leaked
+    print(f"{suffix}: {size / 1e6:.1f} MB streamed, peak traced memory {peak / 1e6:.2f} MB")
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"

@@ -91,6 +91,7 @@ class Config:
     PACK_SIGNING_KEY = ""
     PACK_CHECK_MAX_BYTES = 64 * 1024 * 1024  # the largest pack /pack will check
     RATELIMIT_EXPORT = "10 per minute;100 per hour"  # full downloads, not 304s
+    RATELIMIT_SEARCH = "30 per minute;300 per hour"  # list pages with a search, per network
     RATELIMIT_API = "120 per minute;3000 per hour"  # every /api/v1 request
     RATELIMIT_LOGIN = "10 per minute;100 per day"  # failed attempts per network
     RATELIMIT_LOGIN_PER_ACCOUNT = "10 per hour"  # failed, per account and network

@@ -185,9 +185,15 @@ def pack(slug: str, output: Path | None) -> None:
     statement = statements.statement_view(slug)
     if statement is None:
         raise click.ClickException(f"No published statement at /s/{slug}.")
-    with tempfile.NamedTemporaryFile(dir=(output or Path.cwd()).parent, delete=False) as out:
-        made = delivery.build(statement, out)
-    target = output or Path.cwd() / made.name
+    folder = output.parent if output else Path.cwd()
+    # Written beside its destination, then renamed: never half a pack under its name.
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".zip.part", delete=False) as out:
+        try:
+            made = delivery.build(statement, out)
+        except BaseException:
+            Path(out.name).unlink()
+            raise
+    target = output or folder / made.name
     Path(out.name).replace(target)
     counts = made.manifest["counts"]
     click.echo(

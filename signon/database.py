@@ -154,6 +154,16 @@ def require_write() -> None:
         raise TransactionError("this operation writes: call it inside write_transaction()")
 
 
+def end_read_transaction() -> None:
+    """End the session's read-only transaction; the next query starts a fresh one.
+
+    For long reads done in steps (downloads): on SQLite a snapshot held for
+    the whole of one would keep ``checkpoint_after_erasure`` from emptying the
+    write-ahead log. Never call it with changes pending: they are discarded.
+    """
+    db.session.rollback()
+
+
 def checkpoint_after_erasure(attempts: int = 5) -> bool:
     """Push erased rows out of SQLite's write-ahead log; call after the commit.
 

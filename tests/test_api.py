@@ -191,3 +191,8 @@ def test_every_documented_route_keeps_to_its_schema(app, published):
             case.call_and_validate()
 
         keeps_to_its_schema()
+
+
+def test_a_page_past_the_last_is_a_404(client, published):
+    response = client.get(f"{API}/statements/test-statement/signatories?page=3")
+    assert response.status_code == 404 and "the last is 1" in response.json["error"]["message"]

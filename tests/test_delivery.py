@@ -81,11 +81,11 @@ def test_the_command_verifies_an_intact_pack(runner, signed, tmp_path):
                 if name == "signatories.csv"
                 else data
             ),
-            "signatories.csv was changed",
+            "'signatories.csv' was changed",
         ),
         (
             lambda name, data: None if name == "signatories.json" else data,
-            "signatories.json is missing",
+            "'signatories.json' is missing",
         ),
         (
             lambda name, data: (
@@ -109,7 +109,7 @@ def test_a_file_added_to_a_pack_is_found(runner, signed, tmp_path):
     with zipfile.ZipFile(added, "a") as archive:
         archive.writestr("more-signatories.csv", "name\nFake Union\n")
     result = runner.invoke(args=["statements", "verify-pack", str(added)])
-    assert result.exit_code == 1 and "more-signatories.csv was added" in result.output
+    assert result.exit_code == 1 and "'more-signatories.csv' was added" in result.output
 
 
 def test_a_pack_signed_by_another_key_is_refused(app, signed, tmp_path, runner):
@@ -148,7 +148,7 @@ def test_the_public_key_and_the_check_page(app, client, runner, signed, tmp_path
     )
     bad = client.post("/pack", data={"pack": (altered.open("rb"), "bad.zip")})
     html = bad.get_data(as_text=True)
-    assert "bad.zip cannot be trusted." in html and "README.txt was changed" in html
+    assert "bad.zip cannot be trusted." in html and "README.txt&#39; was changed" in html
     junk = client.post("/pack", data={"pack": (io.BytesIO(b"not a zip"), "x.zip")})
     assert "This is not a ZIP archive." in junk.get_data(as_text=True)
     assert client.post("/pack", data={}).status_code == 400
@@ -195,3 +195,41 @@ def test_a_configured_key_signs_and_a_derived_one_is_stable(app_factory):
     third = app_factory()
     with third.app_context():
         assert delivery.fingerprint() == derived != configured
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_a_second_file_with_a_signed_name_is_refused(runner, signed, tmp_path):
+    """Readers differ on which of two same-named files they show: refuse both."""
+    source = _pack(runner, tmp_path)
+    doubled = tmp_path / "doubled.zip"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(doubled, "w") as new:
+        new.writestr("statement.html", "<h1>A forged statement</h1>")
+        for info in old.infolist():
+            new.writestr(info.filename, old.read(info.filename))
+    result = runner.invoke(args=["statements", "verify-pack", str(doubled)])
+    assert result.exit_code == 1 and "two files with one name" in result.output
+
+
+def test_hostile_archives_are_refused_without_unpacking_them(app, runner, signed, tmp_path):
+    with app.app_context():
+        # Many entries: refused from the end record, before any is listed.
+        many = io.BytesIO()
+        with zipfile.ZipFile(many, "w") as archive:
+            for n in range(200):
+                archive.writestr(f"f{n}", b"")
+        assert "holds 200 files" in delivery.verify(many).problems[0]
+        # A manifest that unpacks to 50 MB of zeros is never read.
+        bomb = io.BytesIO()
+        with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("manifest.json", b"\0" * (50 * 1024 * 1024))
+            archive.writestr("manifest.sig", b"AAAA")
+        assert bomb.getbuffer().nbytes < 1_000_000
+        assert "signature is not this site's" in delivery.verify(bomb).problems[0]
+        # A damaged member: an error in the answer, never an exception.
+        good = io.BytesIO(_pack(runner, tmp_path).read_bytes())
+        data = bytearray(good.getvalue())
+        start = data.find(b"signatories.csv") + 40
+        data[start : start + 200] = b"\xff" * 200
+        verdict = delivery.verify(io.BytesIO(bytes(data)))
+        assert not verdict.intact and verdict.problems
+        assert delivery.verify(io.BytesIO(b"")).problems == ["This is not a ZIP archive."]

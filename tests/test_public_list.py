@@ -434,3 +434,109 @@ def test_a_download_of_100000_streams_in_flat_memory_with_no_contact_field(app, 
     assert lines == 100_000 and size > 5_000_000 and not leaked
     print(f"{suffix}: {size / 1e6:.1f} MB streamed, peak traced memory {peak / 1e6:.2f} MB")
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+# A few hundred generated names, in many alphabets.
+
+_PARTS = [
+    "Union", "Syndicat", "Gewerkschaft", "Sindicato", "Związek", "Профсоюз", "Σωματείο",
+    "Ассоциация", "Colectivo", "Kolektif", "Dockers", "Travailleurs", "Übersee", "Øresund",
+    "Åland", "Ćwierć", "Łódź", "São", "Ñandú", "Ελευθερία", "Рабочих", "労働組合", "연대",
+]  # fmt: skip
+
+
+def _generated_names(count: int) -> list[str]:
+    import random
+
+    rng = random.Random(7)
+    names: set[str] = set()
+    while len(names) < count:
+        words = rng.sample(_PARTS, rng.randint(2, 3))
+        shaped = [w.upper() if rng.random() < 0.1 else w for w in words]
+        names.add(" ".join(shaped) + f" {len(names)}")
+    return sorted(names)
+
+
+def test_a_few_hundred_names_are_sorted_and_found_like_their_folded_forms(app, client):
+    names = _generated_names(300)
+    with app.app_context():
+        statement = make_statement()
+        now = utcnow()
+        rows = [
+            {
+                "statement_id": statement.id,
+                "link_id": f"generated-{n}",
+                "state": SignatureState.verified,
+                "org_name": name,
+                "org_type": OrganisationType.union,
+                "country": ("FR", "RU", "GR", "JP", "KR", "PL")[n % 6],
+                "contact_email": f"c{n}@example.org",
+                "email_canonical": f"c{n}@example.org",
+                "confirmed_at": now,
+                "verified_at": now - dt.timedelta(minutes=n),
+            }
+            for n, name in enumerate(names)
+        ]
+        with write_transaction():
+            db.session.execute(sa.insert(Signature), rows)
+        ref = type("Ref", (), {"id": statement.id})()
+        listed = [s.org_name for s in listing.signatories(ref)]
+        assert listed == sorted(names, key=lambda name: (fold_name(name), names.index(name)))
+        for query in ("ZWIAZEK", "lodz", "ØRESUND", "профсоюз рабочих", "σωματειο", "労働", "sao"):
+            words = listing.search_words(query)
+            expected = {n for n in names if all(w in fold_name(n) for w in words)}
+            found = listing.signatories(ref, listing.Selection(words=words))
+            assert expected and {s.org_name for s in found} == expected, query
+            assert listing.count(ref, listing.Selection(words=words)) == len(expected)
+        newest = listing.signatories(ref, listing.Selection(order=listing.Order.newest), 5)
+        assert [s.org_name for s in newest] == names[:5]
+    pages = [
+        client.get(LIST, query_string={"q": "union", "page": page}).get_data(as_text=True)
+        for page in (1, 2)
+    ]
+    shown = [name for page in pages for name in _names(page, names)]
+    assert shown == [n for n in listed if "union" in fold_name(n)]
+
+
+def test_a_cached_page_never_shows_another_visitors_search_text(client, listed):
+    """'élan!' and 'elan' find the same, but each page echoes its own words."""
+    first = client.get(LIST, query_string={"q": "ECOLE!!"}).get_data(as_text=True)
+    second = client.get(LIST, query_string={"q": "ecole"}).get_data(as_text=True)
+    assert 'value="ECOLE!!"' in first and "ECOLE" not in second
+    plain = client.get(LIST).get_data(as_text=True)
+    client.get(LIST, query_string={"q": "<<>>"})  # folds to no word at all
+    assert client.get(LIST).get_data(as_text=True) == plain
+
+
+def test_searches_are_rate_limited_but_browsing_is_not(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_SEARCH="2 per minute")
+    with app.app_context():
+        make_statement()
+    client = app.test_client()
+    assert [client.get(LIST, query_string={"q": f"w{n}"}).status_code for n in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    assert all(
+        client.get(LIST, query_string={"country": "FR"}).status_code == 200 for _ in range(5)
+    )
+
+
+def test_a_download_reads_in_batches_and_ends_its_read_between_them(app, client, monkeypatch):
+    """Keyset batches: every row once, in order, whatever the batch size."""
+    with app.app_context():
+        statement = make_statement()
+        for n in range(25):
+            make_signature(statement.id, org_name=f"Union {n:02d}")
+        ref = type("Ref", (), {"id": statement.id})()
+        ended = []
+        for order in listing.Order:
+            rows = list(
+                listing.stream(
+                    ref, listing.Selection(order=order), batch=4, between=lambda: ended.append(1)
+                )
+            )
+            expected = listing.signatories(ref, listing.Selection(order=order))
+            assert rows == expected
+        assert len(ended) == 3 * 6  # 25 rows in batches of 4: six ends per order

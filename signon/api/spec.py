@@ -41,6 +41,7 @@ _ERRORS = {
     "429": _error("Too many requests from this network; Retry-After says when to come back."),
 }
 _NOT_FOUND = {"404": _error("No published statement at this address.")}
+_NO_SUCH_PAGE = {"404": _error("No published statement at this address, or no such page.")}
 
 
 @cache
@@ -102,7 +103,7 @@ def _document(site_name: str, base_url: str) -> dict[str, Any]:
                     "200": _json("SignatoryPage", "The page."),
                     "400": _error("A query argument is not valid; the message says which."),
                 }
-                | _NOT_FOUND
+                | _NO_SUCH_PAGE
                 | _ERRORS,
             }
         },

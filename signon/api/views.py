@@ -95,17 +95,20 @@ def signatories(slug: str) -> Response:
         order=listing.Order(args["sort"]),
     )
     page, per_page = args["page"], args["per_page"]
-    key = page_key(found, "api-signatories", selection.key(), page, per_page)
+    if selection.narrowed:
+        total = cached(found, "count:" + selection.key(), lambda s: listing.count(s, selection))
+    else:
+        tally = cached_tally(found)
+        total = tally.organisations - tally.unnamed
+    pages = max(1, -(-total // per_page))
+    if page > pages:
+        abort(404, f"There is no page {page}: the last is {pages}.")
+    # Links echo the arguments as given (the search as typed): they are in the key.
+    query = {name: request.args[name] for name in _QUERY.fields if name in request.args}
+    key = page_key(found, "api-signatories", sorted(query.items()), page, per_page)
 
     def render() -> str:
-        if selection.narrowed:
-            total = listing.count(found, selection)
-        else:
-            tally = cached_tally(found)
-            total = tally.organisations - tally.unnamed
-        pages = max(1, -(-total // per_page))
         listed = listing.signatories(found, selection, per_page, (page - 1) * per_page)
-        query = {name: value for name, value in request.args.items() if name in _QUERY.fields}
 
         def link(to: int) -> str:
             return public_url("api.signatories", slug=slug, **(query | {"page": to}))
@@ -113,8 +116,8 @@ def signatories(slug: str) -> Response:
         links = {"self": link(page)}
         if page < pages:
             links["next"] = link(page + 1)
-        if 1 < page <= pages:
-            links["prev"] = link(min(page - 1, pages))
+        if page > 1:
+            links["prev"] = link(page - 1)
         return _json(
             {
                 "total": total,

@@ -221,6 +221,9 @@ class Signature(db.Model):
             return False
         self.state = SignatureState.verified
         self.verified_at = utcnow()
+        # Folded again as it goes public: a row inserted by code that knew no
+        # key (say, during an upgrade) would otherwise be listed unsearchable.
+        self.name_key = fold_name(self.org_name)
         return True
 
     def reject(self, reason: str | None = None) -> bool:

@@ -9,11 +9,15 @@ one public request that costs about a second.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Response, abort, request, stream_with_context
 from werkzeug.http import is_resource_modified
 
+from ..database import end_read_transaction
 from ..ratelimits import limiter, setting
 from ..services import exports, listing
+from ..services.public import PublicSignatory
 from ..services.statements import StatementView, Tally
 from ..services.urls import public_url
 from ..web.list_form import ListForm
@@ -46,19 +50,20 @@ def _download(slug: str, kind: str) -> Response:
         abort(400, " ".join(error for errors in form.errors.values() for error in errors))
     selection = form.selection()
     tally = cached_tally(found)
-    etag = etag_for(page_key(found, kind, selection.key()))
+    # The key holds what the file echoes (its "filters"), not only what it selects.
+    etag = etag_for(page_key(found, kind, sorted(form.query_args.items())))
     last_modified = max(filter(None, (found.public_changed_at, tally.latest)))
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response = Response(status=304)
     elif kind == "csv":
         response = Response(
-            stream_with_context(exports.csv_chunks(listing.stream(found, selection))),
+            stream_with_context(exports.csv_chunks(_rows(found, selection))),
             mimetype="text/csv",
         )
     else:
         head = _json_head(found, form, selection, tally)
         response = Response(
-            stream_with_context(exports.json_chunks(head, listing.stream(found, selection))),
+            stream_with_context(exports.json_chunks(head, _rows(found, selection))),
             mimetype="application/json",
         )
     response.set_etag(etag)
@@ -67,6 +72,11 @@ def _download(slug: str, kind: str) -> Response:
         f'attachment; filename="{found.slug}-signatories.{kind}"'
     )
     return shared_cacheable(response)
+
+
+def _rows(statement: StatementView, selection: listing.Selection) -> Iterator[PublicSignatory]:
+    """The rows, a read transaction per batch (see listing.stream)."""
+    return listing.stream(statement, selection, between=end_read_transaction)
 
 
 def _json_head(

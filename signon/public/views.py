@@ -17,6 +17,7 @@ from flask import (
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from ..database import end_read_transaction
 from ..extensions import db
 from ..ratelimits import limiter, setting
 from ..security import CONTENT_SECURITY_POLICY
@@ -70,7 +71,14 @@ def statement(slug: str) -> Response:
     return public_page(page_key(found, "statement"), render)
 
 
+def _not_a_search() -> bool:
+    return not request.args.get("q", "").strip()
+
+
 @bp.get("/s/<slug:slug>/signatories")
+# A new search is a scan of the list and a page of the cache: limited per
+# network, while browsing and filtering are not.
+@limiter.limit(setting("RATELIMIT_SEARCH"), exempt_when=_not_a_search)
 def signatories(slug: str) -> Response:
     """The named, verified signatories: searched, filtered, sorted, grouped, a page at a time."""
     found = get_statement(slug)
@@ -82,7 +90,10 @@ def signatories(slug: str) -> Response:
         html = render_template("public/signatories.html", statement=found, tally=tally, form=form)
         return make_response(html, 400)
     selection = form.selection()
-    key = page_key(found, "signatories", selection.key(), form.group.data, page)
+    # The key holds what the page echoes (the search as typed, in the box and
+    # every link), not only what it selects: "élan!" and "elan" find the same
+    # signatories, but one visitor's text must not be shown to the next.
+    key = page_key(found, "signatories", sorted(form.query_args.items()), page)
     if etag_matches(key):  # a 304 before counting or rendering anything
         return public_page(key, str)
     if selection.narrowed:
@@ -225,7 +236,7 @@ def printable(slug: str) -> Response:
         statement=found,
         body=render_markdown(found.body),
         tally=cached_tally(found),
-        signatories=listing.stream(found),
+        signatories=listing.stream(found, between=end_read_transaction),
     )
     response = Response(html, mimetype="text/html")
     response.set_etag(etag_for(key))

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -39,8 +40,10 @@ from .urls import public_url
 FORMAT = "signon-delivery-pack/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
-# A pack bigger than this once unpacked is refused rather than read (a "zip bomb").
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+# Bounds on what checking an uploaded pack may read (see ``verify``).
+MAX_ENTRIES = 16
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_SIGNATURE_BYTES = 1024
 
 
 def signing_key() -> Ed25519PrivateKey:
@@ -209,49 +212,97 @@ class Verdict:
         return not self.problems and self.manifest is not None
 
 
+def _entry_count(pack: IO[bytes]) -> int | None:
+    """How many entries the archive's end record announces; None if it has none.
+
+    Read before ``zipfile`` builds an object for every entry: a 64 MB upload
+    could otherwise announce a million of them. A ZIP64 archive (more than
+    65,535 entries or 4 GB) announces 0xFFFF here, which no pack needs.
+    """
+    pack.seek(0, 2)
+    size = pack.tell()
+    tail_length = min(size, 22 + 65_535)  # the end record, and a comment at most this long
+    pack.seek(size - tail_length)
+    tail = pack.read(tail_length)
+    pack.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    return int.from_bytes(tail[at + 10 : at + 12], "little")
+
+
 def verify(pack: IO[bytes], key: Ed25519PublicKey | None = None) -> Verdict:
-    """Check a pack against the site's public key (or ``key``): signature, files, sums."""
+    """Check a pack against the site's public key (or ``key``): signature, files, sums.
+
+    Built to read untrusted uploads: the entries are counted before they are
+    listed, nothing is unpacked before the manifest's signature holds, and
+    then no entry is unpacked past the size the signed manifest gives it.
+    """
     key = key or signing_key().public_key()
     verdict = Verdict()
-    try:
-        archive = zipfile.ZipFile(pack)
-    except (zipfile.BadZipFile, OSError):
+    entries = _entry_count(pack)
+    if entries is None:
         verdict.problems.append("This is not a ZIP archive.")
         return verdict
-    with archive:
-        members = {info.filename: info for info in archive.infolist()}
-        if sum(info.file_size for info in members.values()) > MAX_UNPACKED_BYTES:
-            verdict.problems.append("The archive unpacks to more than any pack could hold.")
-            return verdict
-        if MANIFEST not in members or SIGNATURE not in members:
-            verdict.problems.append("The archive holds no signed manifest: it is not a pack.")
-            return verdict
-        manifest_bytes = archive.read(MANIFEST)
-        try:
-            key.verify(
-                base64.b64decode(archive.read(SIGNATURE).strip(), validate=True), manifest_bytes
-            )
-        except (InvalidSignature, ValueError):
-            verdict.problems.append(
-                "The manifest's signature is not this site's: the manifest was changed, "
-                "or the pack was not made here."
-            )
-            return verdict
-        manifest = json.loads(manifest_bytes)
-        verdict.manifest = manifest
-        listed = {entry["name"]: entry for entry in manifest["files"]}
-        for name in sorted(set(members) - set(listed) - {MANIFEST, SIGNATURE}):
-            verdict.problems.append(f"{name} was added: the manifest does not list it.")
-        for name, entry in listed.items():
-            if name not in members:
-                verdict.problems.append(f"{name} is missing.")
-                continue
-            digest = hashlib.sha256()
-            size = 0
-            with archive.open(name) as member:
-                for chunk in iter(lambda: member.read(1 << 16), b""):
-                    digest.update(chunk)
-                    size += len(chunk)
-            if size != entry["bytes"] or digest.hexdigest() != entry["sha256"]:
-                verdict.problems.append(f"{name} was changed since the pack was made.")
+    if entries > MAX_ENTRIES:
+        verdict.problems.append(f"The archive holds {entries:,} files; a pack holds 6.")
+        return verdict
+    try:
+        with zipfile.ZipFile(pack) as archive:
+            _check(archive, key, verdict)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        verdict.problems.append("The archive is damaged: a file in it cannot be read.")
     return verdict
+
+
+def _read_at_most(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    if info.file_size > limit:
+        return None
+    with archive.open(info) as member:
+        data = member.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
+def _check(archive: zipfile.ZipFile, key: Ed25519PublicKey, verdict: Verdict) -> None:
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        # Readers disagree on which of two same-named files they show: one
+        # could be checked here while another is read there.
+        verdict.problems.append("The archive holds two files with one name: it was tampered with.")
+        return
+    members = dict(zip(names, infos, strict=True))
+    if MANIFEST not in members or SIGNATURE not in members:
+        verdict.problems.append("The archive holds no signed manifest: it is not a pack.")
+        return
+    manifest_bytes = _read_at_most(archive, members[MANIFEST], MAX_MANIFEST_BYTES)
+    signature = _read_at_most(archive, members[SIGNATURE], MAX_SIGNATURE_BYTES)
+    try:
+        if manifest_bytes is None or signature is None:
+            raise InvalidSignature
+        key.verify(base64.b64decode(signature.strip(), validate=True), manifest_bytes)
+        manifest = json.loads(manifest_bytes)
+        listed = {entry["name"]: entry for entry in manifest["files"]}
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        verdict.problems.append(
+            "The manifest's signature is not this site's: the manifest was changed, "
+            "or the pack was not made here."
+        )
+        return
+    verdict.manifest = manifest
+    for name in sorted(set(members) - set(listed) - {MANIFEST, SIGNATURE}):
+        verdict.problems.append(f"{name!r} was added: the manifest does not list it.")
+    for name, entry in listed.items():
+        info = members.get(name)
+        if info is None:
+            verdict.problems.append(f"{name!r} is missing.")
+            continue
+        if info.file_size != entry["bytes"]:
+            verdict.problems.append(f"{name!r} was changed since the pack was made.")
+            continue
+        digest = hashlib.sha256()
+        with archive.open(info) as member:
+            for chunk in iter(lambda: member.read(1 << 16), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != entry["sha256"]:
+            verdict.problems.append(f"{name!r} was changed since the pack was made.")

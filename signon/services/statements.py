@@ -119,7 +119,7 @@ class Tally:
     organisations: int
     countries: int
     unnamed: int
-    latest: dt.datetime | None = None  # the newest verification
+    latest: dt.datetime | None = None  # the newest verification of a named signatory
 
 
 def tally(statement: StatementRef) -> Tally:
@@ -133,7 +133,8 @@ def tally(statement: StatementRef) -> Tally:
             func.count(Signature.id),
             func.count(func.distinct(Signature.country)),
             func.count(Signature.id).filter(Signature.show_name.is_(False)),
-            func.max(Signature.verified_at),
+            # Of the named only: the moment an unnamed signatory appeared is theirs.
+            func.max(Signature.verified_at).filter(Signature.show_name.is_(True)),
         ).where(
             Signature.statement_id == statement.id,
             Signature.state == SignatureState.verified,

@@ -60,6 +60,20 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _for_this_database(dialect):
+    """Leave out of comparisons what the models declare for another database only.
+
+    ix_signature_listed_name_trigrams (pg_trgm) exists on PostgreSQL alone.
+    """
+
+    def include(obj, name, type_, reflected, compare_to):
+        return not (
+            type_ == "index" and obj.info.get("postgresql_only") and dialect != "postgresql"
+        )
+
+    return include
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -93,7 +107,12 @@ def run_migrations_online():
             # migrating (a PRAGMA that only works outside a transaction, hence
             # straight on the driver's connection) and checked afterwards.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_object=_for_this_database(connection.dialect.name),
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

@@ -10,6 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 from factories import make_signature, make_statement
+from helpers import ON_POSTGRES
 from markupsafe import escape
 
 from signon.database import utcnow, write_transaction
@@ -205,6 +206,19 @@ def test_a_withdrawal_erases_the_name_key_too(app, listed):
         with write_transaction():
             signature.withdraw()
         assert db.session.get(Signature, signature.id).name_key == ""
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's trigram index")
+def test_postgresql_keeps_trigrams_of_the_listed_names(app):
+    """The index a search reads on PostgreSQL (its speed: bench/viral.py, 100,000 rows)."""
+    with app.app_context():
+        definition = db.session.scalar(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+            {"name": "ix_signature_listed_name_trigrams"},
+        )
+    assert "USING gin (name_key gin_trgm_ops)" in definition
+    assert "WHERE (((state)::text = 'verified'::text) AND (show_name = true))" in definition
 
 
 def test_the_list_walks_its_partial_indexes_on_sqlite(app, listed):
@@ -488,6 +502,13 @@ def test_a_few_hundred_names_are_sorted_and_found_like_their_folded_forms(app, c
             found = listing.signatories(ref, listing.Selection(words=words))
             assert expected and {s.org_name for s in found} == expected, query
             assert listing.count(ref, listing.Selection(words=words)) == len(expected)
+            # Told how many it finds (PostgreSQL then sorts them rather than
+            # walking the name index): the same rows in the same order.
+            selection = listing.Selection(words=words)
+            for offset in (0, 1):
+                counted = listing.signatories(ref, selection, 3, offset, found=len(expected))
+                walked = listing.signatories(ref, selection, 3, offset)
+                assert counted == walked, query
         newest = listing.signatories(ref, listing.Selection(order=listing.Order.newest), 5)
         assert [s.org_name for s in newest] == names[:5]
     pages = [

@@ -108,7 +108,9 @@ def signatories(slug: str) -> Response:
     key = page_key(found, "api-signatories", sorted(query.items()), page, per_page)
 
     def render() -> str:
-        listed = listing.signatories(found, selection, per_page, (page - 1) * per_page)
+        listed = listing.signatories(
+            found, selection, per_page, (page - 1) * per_page, found=total
+        )
 
         def link(to: int) -> str:
             return public_url("api.signatories", slug=slug, **(query | {"page": to}))

@@ -135,6 +135,16 @@ class Signature(db.Model):
         _listing_index("ix_signature_listed_by_country_date", "country", "verified_at"),
         _listing_index("ix_signature_listed_by_type", "org_type", "name_key"),
         _listing_index("ix_signature_listed_by_type_date", "org_type", "verified_at"),
+        # PostgreSQL only: trigrams of the name key, so a search (LIKE '%word%')
+        # reads the matching rows instead of scanning the list (pg_trgm).
+        sa.Index(
+            "ix_signature_listed_name_trigrams",
+            "name_key",
+            postgresql_using="gin",
+            postgresql_ops={"name_key": "gin_trgm_ops"},
+            postgresql_where=LISTED,
+            info={"postgresql_only": True},
+        ).ddl_if(dialect="postgresql"),
         # A signature that is still there has somewhere to send its links.
         sa.CheckConstraint(
             "state = 'withdrawn' OR (contact_email IS NOT NULL AND email_canonical IS NOT NULL)",

@@ -113,7 +113,9 @@ def signatories(slug: str) -> Response:
             listed = []
         else:
             groups = []
-            listed = listing.signatories(found, selection, SIGNATORIES_PER_PAGE, offset)
+            listed = listing.signatories(
+                found, selection, SIGNATORIES_PER_PAGE, offset, found=total
+            )
         return render_template(
             "public/signatories.html",
             statement=found,

@@ -32,14 +32,14 @@ FIELDS = (
 # for tab and carriage return, may strip them and then do so). The public
 # form refuses most of them in names already; comments, cities and future
 # imports are not all checked, so every cell is neutralised here.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 # Rows written between two chunks of a streamed file.
 _ROWS_PER_CHUNK = 500
 
 
 def timestamp(value: dt.datetime | None) -> str | None:
     """A stored UTC time in ISO 8601 with its zone: 2026-11-30T06:41:16Z."""
-    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+    return None if value is None else f"{value:%Y-%m-%dT%H:%M:%S}Z"
 
 
 def record(signatory: PublicSignatory) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def record(signatory: PublicSignatory) -> dict[str, Any]:
 
 def neutralise(cell: str) -> str:
     """``cell`` as a spreadsheet will show it and never run it: "=1+1" → "'=1+1"."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+    return "'" + cell if cell[:1] in _FORMULA_STARTS else cell
 
 
 def csv_chunks(signatories: Iterable[PublicSignatory]) -> Iterator[str]:

@@ -1,0 +1,204 @@
+"""User journeys in a real browser: headless Chromium from Debian, driven by Playwright.
+
+The app runs under gunicorn with a mail worker sending to an SMTP server in
+this process, as in production; the browser reads the emails' links from
+what that server received. Every page must load without a console error and
+without a request to another origin (each is intercepted, refused and
+recorded). Playwright never downloads a browser here: it drives
+``/usr/bin/chromium`` (``.ci/run`` installs it from Debian).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from factories import make_admin, make_statement
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+from processes import Processes, Recorder, app_env, mail_settings, smtp_server, wait_healthy
+
+from signon.models import StatementState
+
+CHROMIUM = os.environ.get("SIGNON_TEST_CHROMIUM", "/usr/bin/chromium")
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.environ.get("CI"),
+        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
+    ),
+]
+
+CONTACT = "browser.contact@example.org"
+
+
+@dataclass
+class Site:
+    """The app under gunicorn, its mail, and what the browser saw go wrong."""
+
+    origin: str
+    mail: Recorder
+    errors: list[str] = field(default_factory=list)
+
+    def email_link(self, kind: str, count: int = 1) -> str:
+        """The ``kind`` link of the ``count``-th email to the contact, once it arrives."""
+        assert self.mail.wait_for(count, timeout=30), "the email did not arrive"
+        body = self.mail.messages_to(CONTACT)[count - 1].get_body(("plain",)).get_content()
+        match = re.search(rf"{re.escape(self.origin)}/{kind}/[A-Za-z0-9_.\-]+", body)
+        assert match, body
+        return match.group(0)
+
+
+@pytest.fixture
+def site(app, processes: Processes, tmp_path: Path) -> Iterator[Site]:
+    with app.app_context():
+        make_statement()
+        make_statement("closed-statement", state=StatementState.closed, title="A Closed One")
+        make_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    port, smtp_port = free_port(), free_port()
+    origin = f"http://127.0.0.1:{port}"
+    env = app_env(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        tmp_path / "instance",
+        BASE_URL=origin,
+        OUTBOX_POLL_SECONDS=0.2,
+        **mail_settings(smtp_port),
+    )
+    with smtp_server(Recorder(), smtp_port) as mail:
+        server = processes.gunicorn(env, port, workers=2)
+        wait_healthy(server, port)
+        processes.worker(env)
+        yield Site(origin, mail)
+
+
+@pytest.fixture
+def page(site: Site) -> Iterator[playwright_api.Page]:
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context()
+
+        def only_this_site(route: playwright_api.Route) -> None:
+            parts = urlsplit(route.request.url)
+            if f"{parts.scheme}://{parts.netloc}" == site.origin:
+                route.continue_()
+            else:
+                site.errors.append(f"request to another origin: {route.request.url}")
+                route.abort()
+
+        context.route("**/*", only_this_site)
+        page = context.new_page()
+
+        def on_console(message: playwright_api.ConsoleMessage) -> None:
+            # Chromium reports a page answered with 4xx as a failed load; the
+            # error paths expect that of the page itself, never of its parts.
+            answered_4xx = "the server responded with a status of 4" in message.text
+            if answered_4xx and message.location.get("url") == page.url:
+                return
+            if message.type == "error":
+                site.errors.append(f"console error on {page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: site.errors.append(f"script error: {error}"))
+        yield page
+        browser.close()
+    assert site.errors == []
+
+
+def _type_into(page: playwright_api.Page, text: str) -> None:
+    """Tab to the next field and type, as a person with a keyboard does."""
+    page.keyboard.press("Tab")
+    page.keyboard.type(text)
+
+
+def test_the_whole_journey_by_keyboard(site: Site, page: playwright_api.Page) -> None:
+    """Sign with the keyboard only, confirm from the email, get verified, listed, withdraw."""
+    page.goto(f"{site.origin}/s/test-statement")
+    assert page.title().startswith("A Test Statement")
+
+    # The call to action jumps to the form; from there, only keys.
+    page.get_by_role("link", name="Sign this statement").focus()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#sign")
+    page.get_by_label("Organisation name").focus()
+    page.keyboard.type("Browser Dockers Union")
+    page.keyboard.press("Tab")  # type of organisation: a select takes typed letters
+    page.keyboard.type("Union")
+    page.keyboard.press("Tab")  # country
+    page.keyboard.type("Germany")
+    _type_into(page, "Hamburg")
+    _type_into(page, "https://dockers.example.org")
+    _type_into(page, "With the strikers.")
+    page.keyboard.press("Tab")  # the first choice of how to appear is already checked
+    _type_into(page, "Kim Contact")
+    _type_into(page, CONTACT)
+    _type_into(page, "Secretary")
+    page.keyboard.press("Tab")  # consent
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the submit button
+    assert page.evaluate("document.activeElement.textContent") == "Sign the statement"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/s/test-statement/signed" in page.url
+    assert "email" in page.locator("main").inner_text().lower()
+
+    page.goto(site.email_link("confirm"))
+    page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+    assert "confirmed" in page.locator("main").inner_text().lower()
+
+    page.goto(f"{site.origin}/admin/login")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    assert "Browser Dockers Union" in page.locator("main").inner_text()
+    page.get_by_role("button", name=re.compile("^Verify", re.I)).first.click()
+    page.get_by_role("button", name=re.compile("Log out$", re.I)).first.click()
+
+    page.goto(f"{site.origin}/s/test-statement/signatories?q=dockers")
+    assert "Browser Dockers Union" in page.locator("main").inner_text()
+    assert "Kim Contact" not in page.content() and CONTACT not in page.content()
+
+    page.goto(site.email_link("withdraw", count=2))  # the "you are listed" email
+    page.get_by_role("button", name=re.compile("Withdraw", re.I)).click()
+    assert "withdrawn" in page.locator("main").inner_text().lower()
+    page.goto(f"{site.origin}/s/test-statement/signatories")
+    assert "Browser Dockers Union" not in page.locator("main").inner_text()
+
+
+def test_the_paths_that_go_wrong(site: Site, page: playwright_api.Page) -> None:
+    """Form errors name the fields; a bad link and a closed statement say what happened."""
+    page.goto(f"{site.origin}/s/test-statement#sign")
+    page.get_by_role("button", name="Sign the statement").click()
+    main = page.locator("main").inner_text()
+    assert "Please correct the" in main and "Please fill in this field." in main
+    assert page.get_by_label("Organisation name").get_attribute("aria-invalid") == "true"
+
+    page.goto(f"{site.origin}/confirm/not-a-real-token")
+    assert "link" in page.locator("main").inner_text().lower()
+
+    page.goto(f"{site.origin}/s/closed-statement")
+    assert "closed to new signatures" in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="Sign the statement").count() == 0
+
+
+def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> None:
+    """The list's GET form, by keyboard; the download links answer files."""
+    page.goto(f"{site.origin}/s/test-statement/signatories")
+    page.get_by_label("Search by name").focus()
+    page.keyboard.type("nobody")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "q=nobody" in page.url
+    assert "No organisation matches." in page.locator("main").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    assert download.value.suggested_filename == "test-statement-signatories.csv"

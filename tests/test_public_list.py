@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterable
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +26,34 @@ LIST = "/s/test-statement/signatories"
 def _sign(statement_id: int, name: str, country: str = "DE", **fields: object) -> Signature:
     state = fields.pop("state", SignatureState.verified)
     return make_signature(statement_id, state, org_name=name, country=country, **fields)
+
+
+def _insert_verified(statement_id: int, names: Iterable[str], countries: tuple[str, ...]) -> None:
+    """Verified signatures named ``names``, in bulk: the n-th verified n minutes ago.
+
+    Their contacts are "Private Person n" at private<n>@contact.example, for
+    tests that look for them where they must not be.
+    """
+    now = utcnow()
+    rows = [
+        {
+            "statement_id": statement_id,
+            "link_id": f"bulk-{n}",
+            "state": SignatureState.verified,
+            "org_name": name,
+            "org_type": OrganisationType.union,
+            "country": countries[n % len(countries)],
+            "contact_name": f"Private Person {n}",
+            "contact_email": f"private{n}@contact.example",
+            "email_canonical": f"private{n}@contact.example",
+            "confirmed_at": now,
+            "verified_at": now - dt.timedelta(minutes=n),
+        }
+        for n, name in enumerate(names)
+    ]
+    with write_transaction():
+        for start in range(0, len(rows), 10_000):
+            db.session.execute(sa.insert(Signature), rows[start : start + 10_000])
 
 
 def _names(html: str, candidates: list[str]) -> list[str]:
@@ -411,28 +440,8 @@ def test_a_download_of_100000_streams_in_flat_memory_with_no_contact_field(app, 
 
     with app.app_context():
         statement = make_statement()
-        now = utcnow()
-        rows = [
-            {
-                "statement_id": statement.id,
-                "link_id": f"link-{n}",
-                "state": SignatureState.verified,
-                "org_name": f"Organisation {n:06d}",
-                "org_type": OrganisationType.union,
-                "country": ("FR", "DE", "CL", "ZA")[n % 4],
-                "contact_name": f"Private Person {n}",
-                "contact_email": f"private{n}@contact.example",
-                "email_canonical": f"private{n}@contact.example",
-                "contact_role": "Treasurer",
-                "confirmed_at": now,
-                "verified_at": now,
-            }
-            for n in range(100_000)
-        ]
-        with write_transaction():
-            for start in range(0, len(rows), 10_000):
-                db.session.execute(sa.insert(Signature), rows[start : start + 10_000])
-        del rows
+        names = (f"Organisation {n:06d}" for n in range(100_000))
+        _insert_verified(statement.id, names, ("FR", "DE", "CL", "ZA"))
     tracemalloc.start()
     response = client.get(LIST + suffix, buffered=False)
     size = lines = 0
@@ -475,24 +484,7 @@ def test_a_few_hundred_names_are_sorted_and_found_like_their_folded_forms(app, c
     names = _generated_names(300)
     with app.app_context():
         statement = make_statement()
-        now = utcnow()
-        rows = [
-            {
-                "statement_id": statement.id,
-                "link_id": f"generated-{n}",
-                "state": SignatureState.verified,
-                "org_name": name,
-                "org_type": OrganisationType.union,
-                "country": ("FR", "RU", "GR", "JP", "KR", "PL")[n % 6],
-                "contact_email": f"c{n}@example.org",
-                "email_canonical": f"c{n}@example.org",
-                "confirmed_at": now,
-                "verified_at": now - dt.timedelta(minutes=n),
-            }
-            for n, name in enumerate(names)
-        ]
-        with write_transaction():
-            db.session.execute(sa.insert(Signature), rows)
+        _insert_verified(statement.id, names, ("FR", "RU", "GR", "JP", "KR", "PL"))
         ref = type("Ref", (), {"id": statement.id})()
         listed = [s.org_name for s in listing.signatories(ref)]
         assert listed == sorted(names, key=lambda name: (fold_name(name), names.index(name)))

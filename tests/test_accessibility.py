@@ -1,0 +1,87 @@
+"""Accessibility, measured: axe-core on every public and admin page, at two widths.
+
+axe-core comes with axe-playwright-python and is injected with Playwright's
+``evaluate`` (the pages' CSP, rightly, admits no script tag of anyone's).
+A critical, serious or moderate finding fails; minor ones are listed when
+something else fails. Same app, browser and refusal of other origins as
+``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD
+from test_browser import CONTACT, Site, page, site  # noqa: F401  (fixtures)
+
+axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+pytestmark = pytest.mark.slow
+
+WIDTHS = {"desktop": (1280, 800), "phone": (375, 740), "narrow": (320, 640)}
+FAILING = {"critical", "serious", "moderate"}
+
+PUBLIC = [
+    "/s/test-statement",
+    "/s/test-statement/signatories",
+    "/s/test-statement/signatories?q=dock&group=1",
+    "/s/test-statement/signatories?country=XX",  # the 400 with its message
+    "/s/test-statement/figures",
+    "/s/test-statement/embed",
+    "/s/test-statement/print",
+    "/s/closed-statement",
+    "/s/test-statement/signed",
+    "/confirm/not-a-real-token",
+    "/pack",
+    "/privacy",
+    "/no-such-page",
+]
+ADMIN = ["/admin/", "/admin/statements", "/admin/outbox", "/admin/people"]
+
+
+def _violations(checked) -> list[str]:
+    results = axe_api.Axe().run(checked).response["violations"]
+    wide = checked.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    sideways = [f"{checked.url}: scrolls sideways by {wide} px"] if wide > 0 else []
+    return sideways + [
+        f"{checked.url}: {v['id']} ({v['impact']}) {v['help']} at "
+        + ", ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in results
+        if v["impact"] in FAILING
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_passes_axe(site: Site, page, width: str) -> None:  # noqa: F811
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    found: list[str] = []
+    # A signature, so that the list, the figures and the queue have something.
+    page.goto(f"{site.origin}/s/test-statement#sign")
+    page.get_by_label("Organisation name").fill("Accessible Dockers")
+    page.get_by_label("Type of organisation").select_option("union")
+    page.get_by_label("Country").select_option("FR")
+    page.get_by_label("Contact person's name").fill("Ada Contact")
+    page.get_by_label("Contact email").fill(CONTACT)
+    page.get_by_label("I have read the privacy notice and agree to it").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the statement").click()
+    found += _violations(page)
+    page.goto(f"{site.origin}/s/test-statement#sign")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the statement").click()  # errors
+    found += _violations(page)
+    page.goto(site.email_link("confirm"))
+    found += _violations(page)
+    for path in PUBLIC:
+        page.goto(site.origin + path)
+        found += _violations(page)
+    page.goto(f"{site.origin}/admin/login")
+    found += _violations(page)
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    for path in ADMIN:
+        page.goto(site.origin + path)
+        found += _violations(page)
+    assert found == [], "\n".join(found)

@@ -135,6 +135,7 @@ def test_the_whole_journey_by_keyboard(site: Site, page: playwright_api.Page) ->
     page.keyboard.type("Union")
     page.keyboard.press("Tab")  # country
     page.keyboard.type("Germany")
+    assert page.get_by_label("Country").input_value() == "DE"
     _type_into(page, "Hamburg")
     _type_into(page, "https://dockers.example.org")
     _type_into(page, "With the strikers.")
@@ -152,23 +153,28 @@ def test_the_whole_journey_by_keyboard(site: Site, page: playwright_api.Page) ->
     assert "email" in page.locator("main").inner_text().lower()
 
     page.goto(site.email_link("confirm"))
-    page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
     assert "confirmed" in page.locator("main").inner_text().lower()
 
     page.goto(f"{site.origin}/admin/login")
     page.get_by_label("Email").fill(ADMIN_EMAIL)
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Log in", re.I)).click()
     assert "Browser Dockers Union" in page.locator("main").inner_text()
-    page.get_by_role("button", name=re.compile("^Verify", re.I)).first.click()
-    page.get_by_role("button", name=re.compile("Log out$", re.I)).first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^Verify", re.I)).first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Log out$", re.I)).first.click()
 
     page.goto(f"{site.origin}/s/test-statement/signatories?q=dockers")
     assert "Browser Dockers Union" in page.locator("main").inner_text()
     assert "Kim Contact" not in page.content() and CONTACT not in page.content()
 
     page.goto(site.email_link("withdraw", count=2))  # the "you are listed" email
-    page.get_by_role("button", name=re.compile("Withdraw", re.I)).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Withdraw", re.I)).click()
     assert "withdrawn" in page.locator("main").inner_text().lower()
     page.goto(f"{site.origin}/s/test-statement/signatories")
     assert "Browser Dockers Union" not in page.locator("main").inner_text()
@@ -177,7 +183,8 @@ def test_the_whole_journey_by_keyboard(site: Site, page: playwright_api.Page) ->
 def test_the_paths_that_go_wrong(site: Site, page: playwright_api.Page) -> None:
     """Form errors name the fields; a bad link and a closed statement say what happened."""
     page.goto(f"{site.origin}/s/test-statement#sign")
-    page.get_by_role("button", name="Sign the statement").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the statement").click()
     main = page.locator("main").inner_text()
     assert "Please correct the" in main and "Please fill in this field." in main
     assert page.get_by_label("Organisation name").get_attribute("aria-invalid") == "true"

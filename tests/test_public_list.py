@@ -553,3 +553,20 @@ def test_a_download_reads_in_batches_and_ends_its_read_between_them(app, client,
             expected = listing.signatories(ref, listing.Selection(order=order))
             assert rows == expected
         assert len(ended) == 3 * 6  # 25 rows in batches of 4: six ends per order
+
+
+def test_plain_paging_is_the_same_page_with_or_without_the_form(client, app):
+    """?page=2 skips the form; with empty or default arguments it is the same page."""
+    with app.app_context():
+        statement = make_statement()
+        _insert_verified(statement.id, (f"Union {n:03d}" for n in range(150)), ("FR",))
+    answers = [
+        client.get(LIST, query_string=args)
+        for args in ({"page": 2}, {"page": 2, "sort": "name"}, {"page": 2, "q": ""})
+    ]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.headers["ETag"] for a in answers}) == 1
+    assert len({a.get_data() for a in answers}) == 1
+    html = answers[0].get_data(as_text=True)
+    assert "Union 100" in html and "Union 099" not in html
+    assert 'href="/s/test-statement/signatories?page=1"' in html

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import Select, func, select
+from sqlalchemy.sql import operators
 
 from ..extensions import db
 from ..models import OrganisationType, Signature
@@ -103,7 +104,7 @@ def _sort_keys(selection: Selection, few: bool) -> tuple[sa.ColumnElement[object
     # for a Cyrillic word, whose names all sort after the Latin ones.
     return tuple(
         func.coalesce(key.element, key.element).desc()
-        if isinstance(key, sa.UnaryExpression)
+        if isinstance(key, sa.UnaryExpression) and key.modifier is operators.desc_op
         else func.coalesce(key, key)
         for key in keys
     )
@@ -194,7 +195,7 @@ def stream(
             position = sa.tuple_(*keys)
             page = page.where(
                 position < sa.tuple_(*after)
-                if selection.order is Order.newest
+                if selection.order == Order.newest
                 else position > sa.tuple_(*after)
             )
         rows = db.session.execute(page).all()

@@ -112,3 +112,12 @@ def audit_log(app: Flask, *, sessions: bool = False) -> list:
         events = db.session.scalars(query).all()
         db.session.expunge_all()
         return list(events)
+
+
+# The one script a page may carry: our own, from /static (focus after errors).
+OWN_SCRIPTS = ['<script src="/static/focus.js" defer>']
+
+
+def scripts_in(html: str) -> list[str]:
+    """The opening tags of every script element in ``html``."""
+    return re.findall(r"<script[^>]*>", html)

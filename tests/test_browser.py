@@ -188,6 +188,14 @@ def test_the_paths_that_go_wrong(site: Site, page: playwright_api.Page) -> None:
     main = page.locator("main").inner_text()
     assert "Please correct the" in main and "Please fill in this field." in main
     assert page.get_by_label("Organisation name").get_attribute("aria-invalid") == "true"
+    # The summary is what has the focus, names each field and links to it.
+    assert page.title().startswith("Error: ")
+    page.wait_for_load_state("load")  # focus.js runs on load
+    assert page.evaluate("document.activeElement.className") == "alert error-summary"
+    summary = page.locator(".error-summary")
+    assert "Organisation name: Please fill in this field." in summary.inner_text()
+    summary.get_by_role("link", name=re.compile("^Contact email")).click()
+    assert page.evaluate("document.activeElement.id") == "contact_email"
 
     page.goto(f"{site.origin}/confirm/not-a-real-token")
     assert "link" in page.locator("main").inner_text().lower()

@@ -207,3 +207,10 @@ def test_a_login_that_races_a_change_gets_no_session(app, admin, change):
             assert admins.start_session(checked) is None
         with write_transaction():
             assert db.session.scalars(db.select(AdminSession)).all() == []
+
+
+def test_please_log_in_is_a_request_not_a_success(client):
+    """The message on the way to the login page is styled as information."""
+    page = client.get("/admin/", follow_redirects=True).get_data(as_text=True)
+    assert '<div class="flash flash-info" role="status" tabindex="-1" data-focus-on-load>' in page
+    assert "Please log in to see that page." in page

@@ -150,3 +150,13 @@ def test_long_lists_continue_on_the_signatories_pages(client, app):
     assert "asked not to be named" in html2
     assert client.get("/s/test-statement/signatories?page=3").status_code == 404
     assert client.get("/s/test-statement/signatories?page=x").status_code == 200
+
+
+def test_the_tally_reads_as_one_sentence(client, app):
+    """No gap before the full stop: the tally's flex row holds one sentence."""
+    with app.app_context():
+        statement = make_statement()
+        _verified(statement.id, "One Union", "DE")
+        _verified(statement.id, "Two Union", "FR")
+    html = client.get("/s/test-statement").get_data(as_text=True)
+    assert "from <strong>2 countries</strong>.</span>" in html

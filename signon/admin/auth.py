@@ -30,6 +30,7 @@ SESSION_TOKEN = "admin_session"  # noqa: S105 -- a key name, not a secret
 
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please log in to see that page."
+login_manager.login_message_category = "info"  # a request, not a success
 
 
 @login_manager.user_loader

@@ -14,6 +14,7 @@ import time
 from flask import Flask, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse
+from werkzeug.wrappers import Response
 
 from .filters import duration
 from .services.addresses import EmailNotValidError, configured_canonical_email
@@ -45,6 +46,11 @@ def init_app(app: Flask) -> None:
     """
     limiter._key_prefix = ""
     limiter.init_app(app)
+
+
+def sent_in_full(response: Response) -> bool:
+    """``deduct_when`` for limits on costly answers: a 304 or an error costs nothing."""
+    return response.status_code == 200
 
 
 def _identifiers(scope: str, key: str) -> tuple[str, ...]:

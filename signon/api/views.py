@@ -51,7 +51,7 @@ def _summary(statement: StatementView) -> dict[str, Any]:
 @bp.get("/statements")
 def statement_list() -> Response:
     """Every published statement, newest first, with its headline figures."""
-    found = [get_statement(s.slug) for s in statements.open_statements()]
+    found = statements.published_views()  # one query, not one per statement
     response = jsonify(statements=[_summary(statement) for statement in found])
     return cacheable(response)
 

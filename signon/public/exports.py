@@ -15,7 +15,7 @@ from flask import Response, abort, request, stream_with_context
 from werkzeug.http import is_resource_modified
 
 from ..database import end_read_transaction
-from ..ratelimits import limiter, setting
+from ..ratelimits import limiter, sent_in_full, setting
 from ..services import exports, listing
 from ..services.public import PublicSignatory
 from ..services.statements import StatementView, Tally
@@ -25,19 +25,15 @@ from ..web.pages import cached_tally, etag_for, get_statement, page_key, shared_
 from . import bp
 
 
-def _downloaded(response: Response) -> bool:
-    return response.status_code == 200
-
-
 @bp.get("/s/<slug:slug>/signatories.csv")
-@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=_downloaded)
+@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=sent_in_full)
 def signatories_csv(slug: str) -> Response:
     """The listed signatories as CSV, one row each, public fields only."""
     return _download(slug, "csv")
 
 
 @bp.get("/s/<slug:slug>/signatories.json")
-@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=_downloaded)
+@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=sent_in_full)
 def signatories_json(slug: str) -> Response:
     """The listed signatories as one JSON object, with the statement's figures."""
     return _download(slug, "json")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..database import end_read_transaction
 from ..extensions import db
-from ..ratelimits import limiter, setting
+from ..ratelimits import limiter, sent_in_full, setting
 from ..security import CONTENT_SECURITY_POLICY
 from ..services import feeds, listing, statements
 from ..services.markdown import render_markdown
@@ -224,9 +224,7 @@ def feed(slug: str) -> Response:
 
 
 @bp.get("/s/<slug:slug>/print")
-@limiter.limit(
-    setting("RATELIMIT_EXPORT"), deduct_when=lambda response: response.status_code == 200
-)
+@limiter.limit(setting("RATELIMIT_EXPORT"), deduct_when=sent_in_full)
 def printable(slug: str) -> Response:
     """The statement with its footnotes and every named signatory, laid out for paper.
 

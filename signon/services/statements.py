@@ -198,6 +198,16 @@ def statement_view(slug: str) -> StatementView | None:
     return StatementView(*row) if row is not None else None
 
 
+def published_views() -> list[StatementView]:
+    """Snapshots of every statement taking signatures or closed, newest first; one query."""
+    rows = db.session.execute(
+        select(*_VIEW_COLUMNS)
+        .where(Statement.state != StatementState.draft)
+        .order_by(Statement.published_on.desc(), Statement.id.desc())
+    )
+    return [StatementView(*row) for row in rows]
+
+
 def published_statement(slug: str) -> Statement | None:
     """The statement at ``slug`` if the public may see it (drafts are not public)."""
     statement = db.session.scalar(select(Statement).where(Statement.slug == slug))

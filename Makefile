@@ -5,12 +5,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := SIGNON_ENV=development $(BIN)/flask --app wsgi
 
-.PHONY: run test test-fast lint format bench clean
+.PHONY: run test test-fast lint format bench clean messages translations
 
 # The app on http://127.0.0.1:$(PORT) with SQLite, the demo statement loaded
 # and every email readable at /dev/mailbox. `make run PORT=8000` for another
 # port (the links in emails follow it).
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://127.0.0.1:$(PORT)} \
@@ -18,11 +18,11 @@ run: $(VENV)/.runtime
 
 # The whole test suite, on SQLite. To run it on PostgreSQL as well, point
 # SIGNON_TEST_DATABASE_URL at a database it may wipe (see the README).
-test: $(VENV)/.dev
+test: $(VENV)/.dev translations
 	$(BIN)/pytest
 
 # Everything but the tests that start servers and processes (about a minute less).
-test-fast: $(VENV)/.dev
+test-fast: $(VENV)/.dev translations
 	$(BIN)/pytest -m "not slow"
 
 lint: $(VENV)/.dev
@@ -40,6 +40,20 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/viral.py
 	$(BIN)/python bench/signing_timing.py
+
+# The catalogues (docs/translating.md): `make messages` extracts every marked
+# string and merges it into each language's .po; `make translations` compiles
+# them into the .mo files the app reads (run and test do it first). Only
+# dot-folders are skipped: pybabel's default also skips templates/_macros.
+CATALOGUES := signon/translations
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract --ignore-dirs '.*' -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--no-location --sort-output -o $(CATALOGUES)/messages.pot .
+	$(BIN)/pybabel -q update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) \
+		--ignore-obsolete
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel -q compile --statistics -d $(CATALOGUES)
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -12,8 +12,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, DEFAULT_SECRET_KEY
 
-from . import cli, database, errors, filters, logs, ratelimits, routing, security, static_routes
+from . import (
+    cli,
+    database,
+    errors,
+    filters,
+    i18n,
+    logs,
+    ratelimits,
+    routing,
+    security,
+    static_routes,
+)
 from .extensions import cache, cors, csrf, login_manager, mail, migrate
+from .services.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # The admin blueprint provides current_user to its own templates.
     login_manager.init_app(app, add_context_processor=False)
     ratelimits.init_app(app)
+    i18n.init_app(app)
 
     # The API is public data: any site may read it from a browser. GET only,
     # never with cookies (there are none to send), and the ETag readable.
@@ -136,6 +149,18 @@ def _check_config(app: Flask) -> None:
             "Set SIGNON_BASE_URL to the public address of the site, such as "
             "https://sign.example.org: links in emails are built from it. "
             "For local use, set SIGNON_ENV=development."
+        )
+    missing = [
+        code
+        for code in LANGUAGES
+        if code != DEFAULT_LANGUAGE
+        and not (ROOT / "signon" / "translations" / code / "LC_MESSAGES" / "messages.mo").exists()
+    ]
+    if missing:
+        # Otherwise every page would quietly be in English.
+        raise ConfigurationError(
+            f"The catalogues of {', '.join(missing)} are not compiled: run "
+            "`pybabel compile -d signon/translations` (or `make translations`)."
         )
     if config["BASE_URL"].startswith("http://") and config.get("SESSION_COOKIE_SECURE"):
         # Otherwise the admin login fails with a bare "CSRF token missing": the

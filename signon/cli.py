@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 from .database import checkpoint_after_erasure, write_transaction
 from .models import Admin
 from .services import admins, delivery, outbox, privacy, retention, statements
+from .services.languages import LANGUAGES
 
 admin_cli = AppGroup("admin", help="Manage admin accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued email.")
@@ -154,22 +155,36 @@ def load_demo() -> None:
     with write_transaction():
         statement, created = statements.import_statement(DEMO_STATEMENT.read_text("utf-8"))
         slug = statement.slug
+        # Its translations sit beside it: <name>.<language>.md.
+        for language in LANGUAGES:
+            translation = DEMO_STATEMENT.with_suffix(f".{language}.md")
+            if translation.exists():
+                statements.import_statement(translation.read_text("utf-8"), language)
     verb = "Loaded" if created else "Updated"
     click.echo(f"{verb} the demo statement at /s/{slug}.")
 
 
 @statements_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_statement(path: Path) -> None:
-    """Create or update a statement from a Markdown file with a settings block."""
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    help="The file is the statement in this language: a translation of one already "
+    "imported (its settings block holds only slug and title).",
+)
+def import_statement(path: Path, language: str | None) -> None:
+    """Create or update a statement, or a translation of one, from a Markdown file."""
     try:
         with write_transaction():
-            statement, created = statements.import_statement(path.read_text("utf-8"))
-            slug = statement.slug
+            statement, created = statements.import_statement(path.read_text("utf-8"), language)
+            slug, original = statement.slug, statement.language
     except (statements.StatementImportError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     verb = "Created" if created else "Updated"
-    click.echo(f"{verb} statement /s/{slug}.")
+    if language and language != original:
+        click.echo(f"{verb} the {LANGUAGES[language]} text of /s/{slug}.")
+    else:
+        click.echo(f"{verb} statement /s/{slug}.")
 
 
 @statements_cli.command("pack")

@@ -7,9 +7,11 @@ import traceback
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .filters import duration
@@ -19,16 +21,31 @@ log = logging.getLogger(__name__)
 
 # What a person is told when a view gave no description of its own.
 MESSAGES = {
-    400: "The request could not be understood. Please go back and try again.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing at this address.",
-    405: "This page cannot be used that way.",
-    409: "That cannot be done now.",
-    413: "What you sent is too large.",
-    415: "This address takes a web form. Please send it from the page.",
-    429: "Too many requests. Please wait a little and try again.",
-    500: "Something went wrong on our side. Nothing you sent was stored; "
-    "please try again in a few minutes.",
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You are not allowed to do that."),
+    404: _l("There is nothing at this address."),
+    405: _l("This page cannot be used that way."),
+    409: _l("That cannot be done now."),
+    413: _l("What you sent is too large."),
+    415: _l("This address takes a web form. Please send it from the page."),
+    429: _l("Too many requests. Please wait a little and try again."),
+    500: _l(
+        "Something went wrong on our side. Nothing you sent was stored; "
+        "please try again in a few minutes."
+    ),
+}
+# The page's title for each status: Werkzeug's names, in the reader's language
+# (a status not named here keeps Werkzeug's English name).
+TITLES = {
+    400: _l("Bad Request"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    409: _l("Conflict"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
 }
 
 
@@ -46,6 +63,7 @@ def _wants_json() -> bool:
 
 
 def _render(code: int, message: str, title: str) -> tuple[ResponseReturnValue, int]:
+    message, title = str(message), str(title)  # lazy strings, translated now
     if _wants_json():
         return jsonify(error={"status": code, "title": title, "message": message}), code
     return render_template("errors/error.html", code=code, message=message, title=title), code
@@ -55,8 +73,11 @@ def _too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
     if not _wants_json():
         return too_many_requests(error)
     wait = seconds_until_reset()
-    message = f"You have tried this too often for now. Please try again in {duration(wait)}."
-    return _render(429, message, "Too many requests")
+    message = _(
+        "You have tried this too often for now. Please try again in %(wait)s.",
+        wait=duration(wait),
+    )
+    return _render(429, message, _("Too many requests"))
 
 
 def _http_error(
@@ -67,7 +88,7 @@ def _http_error(
         return error
     described = error.description != type(error).description
     message = error.description if described and error.description else MESSAGES.get(code, "")
-    page, status = _render(code, message or MESSAGES[400], error.name)
+    page, status = _render(code, message or MESSAGES[400], TITLES.get(code, error.name))
     # Keep what the error says in headers (Allow on a 405), not its body type.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return page, status, headers
@@ -76,9 +97,11 @@ def _http_error(
 def _csrf_error(error: CSRFError) -> tuple[ResponseReturnValue, int]:
     return _render(
         400,
-        "This form has expired or was not sent from this site. "
-        "Please reload the page and try again.",
-        "Form expired",
+        _(
+            "This form has expired or was not sent from this site. "
+            "Please reload the page and try again."
+        ),
+        _("Form expired"),
     )
 
 
@@ -93,4 +116,4 @@ def _unexpected(error: Exception) -> tuple[ResponseReturnValue, int]:
         # on (PostgreSQL: 'Key (email_canonical)=(...) already exists').
         "".join(traceback.format_tb(error.__traceback__)),
     )
-    return _render(500, MESSAGES[500], InternalServerError().name)
+    return _render(500, MESSAGES[500], TITLES[500])

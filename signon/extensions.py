@@ -8,6 +8,7 @@ rate limiter lives with its keys in ``signon.ratelimits``.
 from __future__ import annotations
 
 from flask import Response
+from flask_babel import Babel
 from flask_caching import Cache
 from flask_cors import CORS
 from flask_login import LoginManager
@@ -52,3 +53,4 @@ csrf = CSRFProtect()
 login_manager = AdminLoginManager()
 cache = Cache()
 cors = CORS()
+babel = Babel()

@@ -1,39 +1,45 @@
-"""Template filters and globals: names, dates and plurals, never formatted by hand.
+"""Template filters and globals: names, dates, numbers and plurals, never formatted by hand.
 
-Dates and durations go through Babel and plurals through ``ngettext`` (Jinja's
-i18n extension, with null translations for now), so that when languages
-arrive only the locale and the catalogues change, not the templates.
+Dates, numbers and durations go through Flask-Babel, in the language of the
+request (``signon.i18n``); plurals through ``ngettext``, whose catalogue
+knows each language's plural rules (Russian has three, Arabic six).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 
-from babel.dates import format_date, format_datetime, format_timedelta
 from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, format_timedelta
 
 from .models import OrganisationType, OutboxState, SignatureState
 from .services.countries import country_name
+from .services.languages import current_language
 from .services.markdown import summary
 from .services.urls import public_url
-
-# The one locale until a language can be chosen: British English, as written.
-LOCALE = "en_GB"
+from .web import labels
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters and site-wide template values."""
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    # newstyle: ngettext("%(num)d thing", "%(num)d things", n) fills in num
-    # itself, and every string is autoescaped like any other value.
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    app.jinja_env.filters["country_name"] = country_name
+    """Register the filters and site-wide template values.
+
+    Jinja's i18n extension and the ``_``, ``gettext`` and ``ngettext``
+    callables come from Flask-Babel (``signon.i18n``), in Jinja's "newstyle":
+    ``ngettext("%(num)s thing", "%(num)s things", n)`` fills in ``num``
+    itself, and every translated string is autoescaped like any other value.
+    """
+    app.jinja_env.filters["country_name"] = lambda code: country_name(code, current_language())
     app.jinja_env.filters["summary"] = summary
     app.jinja_env.filters["org_type"] = lambda value: OrganisationType(value).label
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["timestamp"] = timestamp
+    app.jinja_env.filters["number"] = number
     # States are compared as enums in templates: `s.state is sameas SignatureState.verified`.
+    app.jinja_env.globals.update(
+        outbox_state=labels.outbox_state,
+        signature_state=labels.signature_state,
+        statement_state=labels.statement_state,
+    )
     app.jinja_env.globals["SignatureState"] = SignatureState
     app.jinja_env.globals["OutboxState"] = OutboxState
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
@@ -44,24 +50,24 @@ def init_app(app: Flask) -> None:
 
 
 def long_date(value: dt.date | dt.datetime | None) -> str:
-    """A date as people write it: 13 April 2017."""
+    """A date as people write it: 13 April 2017, 13 апреля 2017 г."""
     if value is None:
         return ""
-    return format_date(value, format="long", locale=LOCALE)
+    return format_date(value, format="long")
 
 
 def timestamp(value: dt.datetime | None) -> str:
     """A stored (UTC) time for admins: 30 Nov 2026, 14:05:09."""
     if value is None:
         return ""
-    return format_datetime(value, format="medium", tzinfo=dt.UTC, locale=LOCALE)
+    return format_datetime(value.replace(tzinfo=dt.UTC), format="medium")
+
+
+def number(value: int | float) -> str:
+    """A number with the language's grouping: 100,000 / 100 000 / 100.000."""
+    return format_decimal(value)
 
 
 def duration(seconds: int) -> str:
     """A wait in words: 45 seconds, 3 minutes, 2 hours."""
-    return format_timedelta(dt.timedelta(seconds=seconds), threshold=1.5, locale=LOCALE)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    """The singular or plural of a sentence for ``n`` (Python code's twin of the templates')."""
-    return gettext.NullTranslations().ngettext(singular, plural, n) % {"num": n}
+    return format_timedelta(dt.timedelta(seconds=seconds), threshold=1.5)

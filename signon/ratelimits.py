@@ -12,6 +12,7 @@ import math
 import time
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse
 from werkzeug.wrappers import Response
@@ -152,8 +153,11 @@ def wait_page(wait: int) -> tuple[str, int, dict[str, str]]:
     page = render_template(
         "errors/error.html",
         code=429,
-        title="Too many requests",
-        message=f"You have tried this too often for now. Please try again in {duration(wait)}.",
+        title=_("Too many requests"),
+        message=_(
+            "You have tried this too often for now. Please try again in %(wait)s.",
+            wait=duration(wait),
+        ),
     )
     return page, 429, {"Retry-After": str(wait)}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, abort, current_app, request
+from flask_babel import gettext as _
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -57,11 +58,14 @@ def _require_form_body() -> None:
     if request.mimetype and request.mimetype not in FORM_TYPES:
         abort(
             415,
-            "This address takes a web form (application/x-www-form-urlencoded), "
-            f"not {request.mimetype[:60]}. Please send it from the page.",
+            _(
+                "This address takes a web form (application/x-www-form-urlencoded), "
+                "not %(sent)s. Please send it from the page.",
+                sent=request.mimetype[:60],
+            ),
         )
     if request.mimetype == "multipart/form-data" and request.files:
-        abort(400, "This form takes no files. Please send it from the page.")
+        abort(400, _("This form takes no files. Please send it from the page."))
 
 
 def _require_utf8_forms() -> None:
@@ -76,7 +80,7 @@ def _require_utf8_forms() -> None:
     try:
         unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        abort(400, "The form did not arrive as UTF-8 text. Please try again from the page.")
+        abort(400, _("The form did not arrive as UTF-8 text. Please try again from the page."))
 
 
 def _secure_headers(response: Response) -> Response:

@@ -8,9 +8,14 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.lists import format_list
+from email_validator import EmailNotValidError, EmailUndeliverableError
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
 
 from .services.countries import country_choices
+from .services.languages import current_locale
 from .services.lookalikes import NEUTRAL_SCRIPTS, script, words
 
 # Right-to-left overrides and isolates reorder how a name is displayed and can
@@ -35,7 +40,25 @@ _LINE_BREAKS = set("\n\r\x85\u2028\u2029")
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
 # Scripts written together in one word: Japanese mixes these, Korean adds Han.
 _CJK_SCRIPTS = {"HAN", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"}
-_NOT_INTACT = "Some characters did not arrive intact (shown as \ufffd); please retype them."
+_NOT_INTACT = _l("Some characters did not arrive intact (shown as \ufffd); please retype them.")
+# Unicode's script names (as lookalikes.script gives them) and their ISO 15924
+# codes, under which Babel knows each script's name in every language.
+_SCRIPT_CODES = {
+    "ARABIC": "Arab",
+    "ARMENIAN": "Armn",
+    "BENGALI": "Beng",
+    "CHEROKEE": "Cher",
+    "CHINESE/JAPANESE/KOREAN": "Hani",
+    "COPTIC": "Copt",
+    "CYRILLIC": "Cyrl",
+    "DEVANAGARI": "Deva",
+    "ETHIOPIC": "Ethi",
+    "GEORGIAN": "Geor",
+    "GREEK": "Grek",
+    "HEBREW": "Hebr",
+    "LATIN": "Latn",
+    "THAI": "Thai",
+}
 _LINK_MARKERS = re.compile(r"://|(?<![\w.-])www\.", re.IGNORECASE)
 # Anchored at the "@", so a long text is scanned once, not once per character.
 _EMAIL = re.compile(r"(?<=[^\s@])@[^\s@]+\.[^\W\d_]{2,}")
@@ -77,15 +100,17 @@ class PlainText:
             if char in "\n\t" and self.multiline:
                 continue
             if char in _LINE_BREAKS and not self.multiline:
-                raise ValidationError("Please keep this to a single line.")
+                raise ValidationError(_("Please keep this to a single line."))
             category = unicodedata.category(char)
             if char == "\ufffd":
-                raise ValidationError(_NOT_INTACT)
+                raise ValidationError(str(_NOT_INTACT))
             if category == "Cs":  # half of a character: a broken encoding, never typed
-                raise ValidationError("Some characters did not arrive intact; please retype them.")
+                raise ValidationError(
+                    _("Some characters did not arrive intact; please retype them.")
+                )
             if char in _BLANK_LOOKING:
                 raise ValidationError(
-                    "Please remove the characters that show as blank space but are not spaces."
+                    _("Please remove the characters that show as blank space but are not spaces.")
                 )
             if char in _JOINERS and _joins_visibly(value, index):
                 continue
@@ -97,9 +122,9 @@ class PlainText:
                 or char in _BIDI_CONTROLS
                 or _is_variation_selector(char)
             ):
-                raise ValidationError("Please remove the invisible control characters.")
+                raise ValidationError(_("Please remove the invisible control characters."))
         if _MARKUP.search(value):
-            raise ValidationError("Please write plain text, without HTML tags.")
+            raise ValidationError(_("Please write plain text, without HTML tags."))
 
 
 def _is_variation_selector(char: str) -> bool:
@@ -147,11 +172,24 @@ class SingleScriptWords:
         for word in words(field.data or ""):
             scripts = {_script(char) for char in word if char.isalpha()} - NEUTRAL_SCRIPTS
             if len(scripts) > 1:
-                names = " and ".join(sorted(s.replace("_", " ").title() for s in scripts))
                 raise ValidationError(
-                    f"“{_shorten(word)}” mixes {names} letters; "
-                    "please write each word in one alphabet."
+                    _(
+                        "“%(word)s” mixes %(alphabets)s letters; "
+                        "please write each word in one alphabet.",
+                        word=_shorten(word),
+                        alphabets=_script_names(scripts),
+                    )
                 )
+
+
+def _script_names(scripts: set[str]) -> str:
+    """ "Cyrillic and Latin", "кириллица и латиница": script names in the reader's language."""
+    locale = current_locale()
+    names = sorted(
+        locale.scripts.get(_SCRIPT_CODES.get(name, ""), name.replace("_", " ").title())
+        for name in scripts
+    )
+    return format_list(names, locale=locale)
 
 
 def _shorten(text: str) -> str:
@@ -168,13 +206,13 @@ class HasLetterOrDigit:
 
     def __call__(self, form: Form, field: Field) -> None:
         if not any(c.isalnum() and c not in _BLANK_LOOKING for c in field.data or ""):
-            raise ValidationError("Please include at least one letter or number.")
+            raise ValidationError(_("Please include at least one letter or number."))
 
 
 class NoLinks:
     """No web or email address in a name, where it would reach inboxes as a link."""
 
-    message = (
+    message = _l(
         "Please leave out web and email addresses; there is a separate field for the website."
     )
 
@@ -185,7 +223,11 @@ class NoLinks:
         if found:
             token = next(t for t in re.finditer(r"\S+", value) if t.end() > found.start())
             raise ValidationError(
-                f"“{_shorten(token.group())}” looks like a web or email address. {self.message}"
+                _(
+                    "“%(text)s” looks like a web or email address. %(advice)s",
+                    text=_shorten(token.group()),
+                    advice=self.message,
+                )
             )
 
 
@@ -209,13 +251,13 @@ class NoFormulaPrefix:
 
     def __call__(self, form: Form, field: Field) -> None:
         if (field.data or "").startswith(_FORMULA_PREFIXES):
-            raise ValidationError("Please start with a letter or a number.")
+            raise ValidationError(_("Please start with a letter or a number."))
 
 
 class WebsiteURL:
     """An http(s) address of a public website; adds https:// when left out."""
 
-    message = "Please enter a website address such as https://example.org."
+    message = _l("Please enter a website address such as https://example.org.")
 
     def __call__(self, form: Form, field: Field) -> None:
         value = field.data or ""
@@ -227,7 +269,7 @@ class WebsiteURL:
             parts = urlsplit(value)
             host = parts.hostname or ""
         except ValueError:
-            raise ValidationError(self.message) from None
+            raise ValidationError(str(self.message)) from None
         if (
             parts.scheme not in ("http", "https")
             or "." not in host
@@ -235,5 +277,28 @@ class WebsiteURL:
             or parts.password
             or any(c.isspace() for c in value)
         ):
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
         field.data = value
+
+
+def email_problem(address: str, error: EmailNotValidError) -> str:
+    """What is wrong with an address, in the reader's language.
+
+    email-validator explains in English only; its finding is sorted here into
+    the few things a person can act on.
+    """
+    reason = str(error)
+    if isinstance(error, EmailUndeliverableError):
+        return _("The domain of this address does not receive email. Please check it.")
+    if address.count("@") != 1:
+        return _("An email address has one @ sign, as in name@example.org.")
+    if "Internationalized characters before" in reason:
+        return _(
+            "We cannot send email to an address with letters outside the Latin alphabet "
+            "before the @ sign. Please use another address."
+        )
+    if "after the @-sign" in reason or "domain" in reason.lower():
+        return _("After the @ sign, please write a domain such as example.org.")
+    if "before the @-sign" in reason:
+        return _("The part before the @ sign is not valid. Please check it.")
+    return _("Please enter a valid email address, such as name@example.org.")

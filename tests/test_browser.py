@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from factories import make_admin, make_statement
-from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ON_POSTGRES, free_port
 from processes import Processes, Recorder, app_env, mail_settings, smtp_server, wait_healthy
 
 from signon.models import StatementState
@@ -80,12 +80,18 @@ def site(app, processes: Processes, tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def page(site: Site) -> Iterator[playwright_api.Page]:
+def language(request: pytest.FixtureRequest) -> str | None:
+    """The browser's language (its Accept-Language); parametrise with indirect=True."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def page(site: Site, language: str | None) -> Iterator[playwright_api.Page]:
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
-        context = browser.new_context()
+        context = browser.new_context(locale=language) if language else browser.new_context()
 
         def only_this_site(route: playwright_api.Route) -> None:
             parts = urlsplit(route.request.url)
@@ -217,3 +223,151 @@ def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> 
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
     assert download.value.suggested_filename == "test-statement-signatories.csv"
+
+
+# The statement's text in each language, imported as its translation.
+TRANSLATIONS = {
+    "es": ("Declaración de prueba", "Estamos juntos."),
+    "ru": ("Тестовое заявление", "Мы вместе."),
+    "ar": ("بيان تجريبي", "نحن معًا."),
+}
+# An organisation with a name in each language.
+ORGANISATIONS = {
+    "en": "Language Dockers Union",
+    "es": "Sindicato de Estibadores",
+    "ru": "Профсоюз докеров",
+    "ar": "نقابة عمال الموانئ",
+}
+CONTACTS = {"en": "Kim", "es": "Kim", "ru": "Ким", "ar": "كريم"}
+# Words the same in every language: brands and formats.
+NOT_ENGLISH = {
+    *("CSV", "JSON", "API", "PDF", "UTC", "Atom"),
+    *("Telegram", "WhatsApp", "Bluesky", "Facebook"),
+    "signon",  # the site's name (SITE_NAME)
+}
+# What the test itself wrote in English: the statement's settings, which are data.
+TEST_DATA = ("A Test Statement", "Test Publishers", "test-statement")
+_URL_OR_ADDRESS = re.compile(r"\S+://\S+|\S+@\S+")
+
+
+def english_words(text: str) -> list[str]:
+    """Latin-letter words in ``text`` beyond brands, links, addresses and the test's data."""
+    text = _URL_OR_ADDRESS.sub(" ", text)
+    for data in TEST_DATA:
+        text = text.replace(data, " ")
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    return [word for word in words if word not in NOT_ENGLISH]
+
+
+def translated(app, language: str, message: str) -> str:
+    """``message`` as the app's catalogue for ``language`` has it."""
+    from flask_babel import force_locale, gettext
+
+    from signon.services.languages import LOCALES
+
+    with app.test_request_context(), force_locale(LOCALES[language]):
+        return gettext(message)
+
+
+# Languages do not meet the database: the other three run on SQLite only.
+EVERY_LANGUAGE = [
+    pytest.param(code, marks=pytest.mark.skipif(ON_POSTGRES and code != "en", reason="SQLite run"))
+    for code in ("en", "es", "ru", "ar")
+]
+
+
+@pytest.mark.parametrize("language", EVERY_LANGUAGE, indirect=True)
+def test_the_journey_in_every_language(app, site: Site, page, language: str) -> None:
+    """Sign, confirm, be verified, listed and withdraw, all in the browser's language.
+
+    In Russian and Arabic not one word of English may show on the way, in a
+    page or an email, apart from brand names, links and addresses.
+    """
+    from signon.database import write_transaction
+    from signon.services import statements
+
+    if language in TRANSLATIONS:
+        title, text = TRANSLATIONS[language]
+        with app.app_context(), write_transaction():
+            statements.import_statement(
+                f"---\nslug: test-statement\ntitle: {title}\n---\n{text}\n", language
+            )
+    else:
+        title = "A Test Statement"
+    strict = language in ("ru", "ar")
+    seen: list[str] = []
+
+    def read(expected_heading: str | None = None) -> None:
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+        # The switcher names each language in itself ("English"): that is its job;
+        # so do links to the statement's other translations, marked with their lang.
+        body = page.evaluate(
+            "(() => { const b = document.body.cloneNode(true);"
+            " b.querySelectorAll('nav.languages, [lang]:not(html)').forEach(n => {"
+            "   if (n.matches('nav.languages') || n.lang !== document.documentElement.lang)"
+            "     n.remove(); });"
+            " document.documentElement.append(b); const t = b.innerText;"
+            " b.remove(); return t; })()"
+        )
+        if expected_heading:
+            assert translated(app, language, expected_heading) in page.locator("h1").inner_text()
+        if strict:
+            seen.extend(f"{page.url}: {word}" for word in english_words(body))
+
+    organisation = ORGANISATIONS[language]
+    page.goto(f"{site.origin}/s/test-statement")
+    assert page.title().startswith(title)
+    read()
+    page.locator("#org_name").fill(organisation)
+    page.locator("#org_type").select_option("union")
+    page.locator("#country").select_option("DE")
+    page.locator("#contact_name").fill(CONTACTS[language])
+    page.locator("#contact_email").fill(CONTACT)
+    page.locator("#consent").check()
+    with page.expect_navigation():
+        page.locator("#sign button[type=submit]").click()
+    assert "/s/test-statement/signed" in page.url
+    read("Check your email")
+
+    assert site.mail.wait_for(1, timeout=30)
+    confirmation = site.mail.messages_to(CONTACT)[0]
+    assert title in confirmation["Subject"]
+    plain = confirmation.get_body(("plain",)).get_content()
+    if strict:
+        seen.extend(f"email: {word}" for word in english_words(plain))
+    page.goto(site.email_link("confirm"))
+    read("Confirm your signature")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    read("Your signature is confirmed")
+
+    page.goto(f"{site.origin}/admin/login")
+    read()
+    page.locator("#email").fill(ADMIN_EMAIL)
+    page.locator("#password").fill(ADMIN_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert organisation in page.locator("main").inner_text()
+    read()
+    with page.expect_navigation():
+        page.locator("form[action$='/verify'] button").first.click()
+    read()
+    with page.expect_navigation():
+        page.locator("form[action$='/logout'] button").first.click()
+
+    page.goto(f"{site.origin}/s/test-statement/signatories")
+    assert organisation in page.locator("main").inner_text()
+    read()
+
+    assert site.mail.wait_for(2, timeout=30)
+    listed = site.mail.messages_to(CONTACT)[1]
+    if strict:
+        plain = listed.get_body(("plain",)).get_content()
+        seen.extend(f"email: {word}" for word in english_words(plain + listed["Subject"]))
+    page.goto(site.email_link("withdraw", count=2))
+    read("Withdraw your signature")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    read("Your signature is withdrawn")
+    assert seen == [], "English on the way: " + ", ".join(seen)

@@ -81,11 +81,11 @@ def test_the_command_verifies_an_intact_pack(runner, signed, tmp_path):
                 if name == "signatories.csv"
                 else data
             ),
-            "'signatories.csv' was changed",
+            "“signatories.csv” was changed",
         ),
         (
             lambda name, data: None if name == "signatories.json" else data,
-            "'signatories.json' is missing",
+            "“signatories.json” is missing",
         ),
         (
             lambda name, data: (
@@ -109,7 +109,7 @@ def test_a_file_added_to_a_pack_is_found(runner, signed, tmp_path):
     with zipfile.ZipFile(added, "a") as archive:
         archive.writestr("more-signatories.csv", "name\nFake Union\n")
     result = runner.invoke(args=["statements", "verify-pack", str(added)])
-    assert result.exit_code == 1 and "'more-signatories.csv' was added" in result.output
+    assert result.exit_code == 1 and "“more-signatories.csv” was added" in result.output
 
 
 def test_a_pack_signed_by_another_key_is_refused(app, signed, tmp_path, runner):
@@ -148,7 +148,7 @@ def test_the_public_key_and_the_check_page(app, client, runner, signed, tmp_path
     )
     bad = client.post("/pack", data={"pack": (altered.open("rb"), "bad.zip")})
     html = bad.get_data(as_text=True)
-    assert "bad.zip cannot be trusted." in html and "README.txt&#39; was changed" in html
+    assert "bad.zip cannot be trusted." in html and "README.txt” was changed" in html
     junk = client.post("/pack", data={"pack": (io.BytesIO(b"not a zip"), "x.zip")})
     assert "This is not a ZIP archive." in junk.get_data(as_text=True)
     assert client.post("/pack", data={}).status_code == 400

@@ -46,7 +46,8 @@ def test_the_feed_lists_the_newest_named_signatories(app, client):
     assert root.find(f"{ATOM}title").text == "Signatories: A Test Statement"
     links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
     assert links == {
-        "alternate": "http://signon.test/s/test-statement",
+        # The page in the feed's language (Accept-Language, else English).
+        "alternate": "http://signon.test/s/test-statement?lang=en",
         "self": "http://signon.test/s/test-statement/feed.atom",
     }
     entries = root.findall(f"{ATOM}entry")

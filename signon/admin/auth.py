@@ -5,12 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..database import in_write_transaction, write_transaction
 from ..extensions import login_manager
-from ..filters import ngettext
+from ..filters import number
 from ..models import Admin
 from ..ratelimits import (
     count_account_failure,
@@ -29,7 +32,9 @@ from .forms import ActionForm, LoginForm
 SESSION_TOKEN = "admin_session"  # noqa: S105 -- a key name, not a secret
 
 login_manager.login_view = "admin.login"
-login_manager.login_message = "Please log in to see that page."
+login_manager.login_message = _l("Please log in to see that page.")
+# Flask-Login flashes str(login_message): the lazy text, in the request's language.
+login_manager.localize_callback = str
 login_manager.login_message_category = "info"  # a request, not a success
 
 
@@ -107,7 +112,7 @@ def login() -> Response | str | tuple[str, int]:
         with write_transaction():
             admins.record_failed_login(email)
         count_account_failure()
-        form.password.errors.append("That email and password do not match an account.")
+        form.password.errors.append(_("That email and password do not match an account."))
     status = 400 if form.errors else 200
     return render_template("admin/login.html", form=form), status
 
@@ -122,7 +127,7 @@ def logout() -> Response:
             admins.end_session(token, current_user)
     logout_user()
     session.clear()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for(".login"))
 
 
@@ -135,11 +140,13 @@ def logout_everywhere() -> Response:
         ended = admins.log_out_everywhere(current_user)
     logout_user()
     session.clear()
+    # The count formatted for the language (flask_babel's own ``num`` would be the bare int).
     flash(
         ngettext(
-            "You are logged out on every browser (%(num)d session ended).",
-            "You are logged out on every browser (%(num)d sessions ended).",
+            "You are logged out on every browser (%(count)s session ended).",
+            "You are logged out on every browser (%(count)s sessions ended).",
             ended,
+            count=number(ended),
         )
     )
     return redirect(url_for(".login"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..extensions import db
@@ -24,5 +25,5 @@ def signature_or_404(signature_id: int) -> Signature:
     """The signature with this id, or a 404 page."""
     signature = db.session.get(Signature, signature_id)
     if signature is None:
-        abort(404, "There is no such signature.")
+        abort(404, _("There is no such signature."))
     return signature

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField, ValidationError
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from ..services.addresses import EmailNotValidError, normalise_email
-from ..validators import PlainText, clean_text
+from ..validators import PlainText, clean_text, email_problem
 
 
 class LoginForm(FlaskForm):
     """Email and password."""
 
     email = EmailField(
-        "Email", filters=[clean_text], validators=[DataRequired(), Length(max=254), PlainText()]
+        _l("Email"),
+        filters=[clean_text],
+        validators=[DataRequired(), Length(max=254), PlainText()],
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
 class PersonForm(FlaskForm):
     """The email address a subject access or erasure request is about."""
 
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         filters=[clean_text],
         validators=[DataRequired(), Length(max=254), PlainText()],
     )
@@ -32,7 +35,7 @@ class PersonForm(FlaskForm):
         try:
             field.data = normalise_email(field.data)
         except EmailNotValidError as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(email_problem(field.data, exc)) from None
 
 
 class ActionForm(FlaskForm):
@@ -49,7 +52,7 @@ class RejectForm(FlaskForm):
     """Reject, with a reason kept for the other admins."""
 
     reason = StringField(
-        "Reason (optional, never shown to the signatory)",
+        _l("Reason (optional, never shown to the signatory)"),
         filters=[clean_text],
         validators=[Optional(), Length(max=500), PlainText()],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -33,7 +34,7 @@ def retry_email(message_id: int) -> Response:
     with write_transaction():
         changed = outbox_admin.retry(message_id, current_user)
     if changed:
-        flash("The email is queued again; the mail worker will send it.")
+        flash(_("The email is queued again; the mail worker will send it."))
     else:
-        flash("That email is not in the failed state; nothing changed.")
+        flash(_("That email is not in the failed state; nothing changed."))
     return redirect(url_for(".outbox"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..database import checkpoint_after_erasure, write_transaction
+from ..filters import number
 from ..services import subject_access
 from . import bp
 from .common import checked
@@ -48,5 +50,13 @@ def erase_person() -> Response:
     with write_transaction():
         count = subject_access.erase(form.email.data, current_user)
     checkpoint_after_erasure()
-    flash(f"Erased {count} signature(s) and the emails queued for that address.")
+    # The count formatted for the language (flask_babel's own ``num`` would be the bare int).
+    flash(
+        ngettext(
+            "Erased %(count)s signature and the emails queued for that address.",
+            "Erased %(count)s signatures and the emails queued for that address.",
+            count,
+            count=number(count),
+        )
+    )
     return redirect(url_for(".people"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -39,9 +40,9 @@ def verify(signature_id: int) -> Response:
         changed = signing.verify(signature_or_404(signature_id), current_user)
     if changed:
         # No names in flash messages: they travel in the (signed, readable) cookie.
-        flash(f"Signature #{signature_id} verified; the contact will be emailed.")
+        flash(_("Signature #%(id)s verified; the contact will be emailed.", id=signature_id))
     else:
-        flash("That signature was no longer waiting; nothing changed.")
+        flash(_("That signature was no longer waiting; nothing changed."))
     return redirect(url_for(".queue"))
 
 
@@ -55,9 +56,9 @@ def reject(signature_id: int) -> Response:
             signature_or_404(signature_id), current_user, form.reason.data or ""
         )
     if changed:
-        flash(f"Signature #{signature_id} rejected.")
+        flash(_("Signature #%(id)s rejected.", id=signature_id))
     else:
-        flash("That signature was no longer waiting; nothing changed.")
+        flash(_("That signature was no longer waiting; nothing changed."))
     return redirect(url_for(".queue"))
 
 
@@ -70,5 +71,8 @@ def comment(signature_id: int) -> Response:
     with write_transaction():
         changed = signing.approve_comment(signature_or_404(signature_id), current_user, approved)
     if changed:
-        flash(f"Comment of signature #{signature_id} {'published' if approved else 'hidden'}.")
+        if approved:
+            flash(_("Comment of signature #%(id)s published.", id=signature_id))
+        else:
+            flash(_("Comment of signature #%(id)s hidden.", id=signature_id))
     return redirect(url_for(".queue"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 
 from flask import abort, render_template, send_file
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -36,7 +37,7 @@ def pack(slug: str) -> Response:
     checked(ActionForm())
     statement = statements.statement_view(slug)
     if statement is None:
-        abort(404, "There is no published statement at this address.")
+        abort(404, _("There is no published statement at this address."))
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 -- send_file closes it
     made = delivery.build(statement, spool)
     with write_transaction():

@@ -8,6 +8,7 @@ services.exports.record, the same as the downloads; a test keeps
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models import OrganisationType
@@ -110,6 +111,26 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
 
 
+# The query's error messages, in the reader's language: lazy strings, as
+# marshmallow's own messages are English only. Its validators fill in
+# "{...}" fields of a message (str.format), so the values are put in here.
+_NOT_AN_INTEGER = {"invalid": _l("Not a valid integer.")}
+
+
+def _one_of(choices: list[str]) -> validate.OneOf:
+    error = _l("Must be one of: %(choices)s.", choices=", ".join(choices))
+    return validate.OneOf(choices, error=error)
+
+
+def _range(low: int, high: int) -> validate.Range:
+    error = _l(
+        "Must be greater than or equal to %(min)s and less than or equal to %(max)s.",
+        min=low,
+        max=high,
+    )
+    return validate.Range(min=low, max=high, error=error)
+
+
 class SignatoryQuerySchema(Schema):
     """The query arguments of a statement's signatories: the list page's, as an API."""
 
@@ -117,24 +138,34 @@ class SignatoryQuerySchema(Schema):
         # A misspelt filter ("contry=FR") must not quietly return everyone.
         unknown = RAISE
 
+    error_messages = {  # noqa: RUF012 -- marshmallow's own class attribute
+        "unknown": _l("Unknown field."),
+        "type": _l("Invalid input type."),
+    }
+
     q = fields.Str(
         load_default="",
-        validate=validate.Length(max=SEARCH_MAX_LENGTH),
+        validate=validate.Length(
+            max=SEARCH_MAX_LENGTH,
+            error=_l("Longer than maximum length %(max)s.", max=SEARCH_MAX_LENGTH),
+        ),
         metadata={"description": "Words the name contains, whatever the case and accents."},
     )
     country = fields.Str(
         load_default=None,
         validate=validate.OneOf(
-            [code for code, _ in country_choices()],
-            error="Not an ISO 3166-1 alpha-2 country code.",
+            [code for code, _name in country_choices()],
+            error=_l("Not an ISO 3166-1 alpha-2 country code."),
         ),
         metadata={"description": "ISO 3166-1 alpha-2 code."},
     )
-    type = fields.Str(load_default=None, validate=validate.OneOf(TYPES))
-    sort = fields.Str(
-        load_default=Order.name.value, validate=validate.OneOf([o.value for o in Order])
+    type = fields.Str(load_default=None, validate=_one_of(TYPES))
+    sort = fields.Str(load_default=Order.name.value, validate=_one_of([o.value for o in Order]))
+    page = fields.Int(
+        load_default=1, validate=_range(1, 1_000_000), error_messages=_NOT_AN_INTEGER
     )
-    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Int(
-        load_default=MAX_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE)
+        load_default=MAX_PER_PAGE,
+        validate=_range(1, MAX_PER_PAGE),
+        error_messages=_NOT_AN_INTEGER,
     )

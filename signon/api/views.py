@@ -6,15 +6,24 @@ import json
 from typing import Any
 
 from flask import abort, jsonify, request
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
+from ..filters import number
 from ..ratelimits import limiter, setting
 from ..services import exports, listing, statements
 from ..services.countries import country_name
 from ..services.statements import StatementView
 from ..services.urls import public_url
-from ..web.pages import cacheable, cached, cached_tally, get_statement, page_key, public_page
+from ..web.pages import (
+    cacheable,
+    cached,
+    cached_tally,
+    get_statement,
+    public_page,
+    version_key,
+)
 from . import bp
 from .schemas import SignatoryQuerySchema
 from .spec import openapi_document
@@ -59,7 +68,7 @@ def statement_list() -> Response:
 @bp.get("/statements/<slug:slug>")
 def statement(slug: str) -> Response:
     """One statement, with its named signatories counted by country and by type."""
-    found = get_statement(slug)
+    found = get_statement(slug, localized=False)
 
     def render() -> str:
         figures = cached(found, "figures", listing.figures)
@@ -70,20 +79,21 @@ def statement(slug: str) -> Response:
                     {"country": code, "country_name": country_name(code), "organisations": n}
                     for code, n in figures.countries
                 ],
+                # In English, like country_name: data for programs, whatever the language.
                 "by_type": [
-                    {"type": org_type.value, "label": org_type.label, "organisations": n}
+                    {"type": org_type.value, "label": org_type.english_label, "organisations": n}
                     for org_type, n in figures.types
                 ],
             }
         )
 
-    return public_page(page_key(found, "api-statement"), render, "application/json")
+    return public_page(version_key(found, "api-statement"), render, "application/json")
 
 
 @bp.get("/statements/<slug:slug>/signatories")
 def signatories(slug: str) -> Response:
     """A page of the statement's named signatories: searched, filtered, sorted."""
-    found = get_statement(slug)
+    found = get_statement(slug, localized=False)
     try:
         args = _QUERY.load(request.args)
     except ValidationError as error:
@@ -102,10 +112,17 @@ def signatories(slug: str) -> Response:
         total = tally.organisations - tally.unnamed
     pages = max(1, -(-total // per_page))
     if page > pages:
-        abort(404, f"There is no page {page}: the last is {pages}.")
+        abort(
+            404,
+            _(
+                "There is no page %(page)s: the last is %(pages)s.",
+                page=number(page),
+                pages=number(pages),
+            ),
+        )
     # Links echo the arguments as given (the search as typed): they are in the key.
     query = {name: request.args[name] for name in _QUERY.fields if name in request.args}
-    key = page_key(found, "api-signatories", sorted(query.items()), page, per_page)
+    key = version_key(found, "api-signatories", sorted(query.items()), page, per_page)
 
     def render() -> str:
         listed = listing.signatories(
@@ -140,8 +157,10 @@ def openapi() -> Response:
     return cacheable(jsonify(openapi_document()))
 
 
-def _explain(messages: dict[str, Any] | list[Any]) -> str:
+def _explain(messages: dict[str, Any] | list[Any] | object) -> str:
     """marshmallow's errors as one sentence: "page: Must be greater than or equal to 1."."""
+    if isinstance(messages, dict):
+        return " ".join(f"{name}: {_explain(errors)}" for name, errors in messages.items())
     if isinstance(messages, list):
-        return " ".join(str(message) for message in messages)
-    return " ".join(f"{name}: {_explain(errors)}" for name, errors in messages.items())
+        return " ".join(_explain(message) for message in messages)
+    return str(messages)  # a message, maybe a lazy string (schemas), translated now

@@ -6,6 +6,7 @@ import logging
 
 from flask import Response, abort, current_app, make_response, render_template, request
 from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -32,9 +33,10 @@ def message(message_id: int) -> Response:
     """One email, its HTML part as the recipient would see it."""
     found = db.session.get(OutboxMessage, message_id)
     if found is None:
-        abort(404, "There is no such email.")
+        abort(404, _("There is no such email."))
     # Rendered by our own templates with autoescaping: safe to show as HTML.
-    page = render_template("dev/message.html", message=found, html=Markup(found.body_html))  # noqa: S704
+    html = Markup(found.body_html)  # noqa: S704
+    page = render_template("dev/message.html", message=found, html=html)
     response = make_response(page)
     # Emails style themselves inline; let this development page show that.
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(

@@ -5,7 +5,7 @@ from .audit import AuditAction, AuditEvent
 from .network import NetworkKey
 from .outbox import OutboxMessage, OutboxState
 from .signature import OrganisationType, Signature, SignatureState
-from .statement import Statement, StatementState
+from .statement import Statement, StatementState, StatementTranslation
 
 __all__ = [
     "Admin",
@@ -20,4 +20,5 @@ __all__ = [
     "SignatureState",
     "Statement",
     "StatementState",
+    "StatementTranslation",
 ]

@@ -9,6 +9,7 @@ import secrets
 import unicodedata
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -40,18 +41,28 @@ class OrganisationType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The name people read."""
+        """The name people read, in their language."""
+        return gettext(_TYPE_LABELS[self])
+
+    @property
+    def english_label(self) -> str:
+        """The name in English, for data meant for programs (the API, downloads)."""
         return _TYPE_LABELS[self]
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation where it is defined; it is translated where shown."""
+    return message
+
+
 _TYPE_LABELS = {
-    OrganisationType.union: "Union",
-    OrganisationType.political: "Political organisation",
-    OrganisationType.collective: "Collective",
-    OrganisationType.ngo: "NGO",
-    OrganisationType.media: "Media",
-    OrganisationType.faith: "Faith group",
-    OrganisationType.other: "Other",
+    OrganisationType.union: N_("Union"),
+    OrganisationType.political: N_("Political organisation"),
+    OrganisationType.collective: N_("Collective"),
+    OrganisationType.ngo: N_("NGO"),
+    OrganisationType.media: N_("Media"),
+    OrganisationType.faith: N_("Faith group"),
+    OrganisationType.other: N_("Other"),
 }
 
 
@@ -197,6 +208,10 @@ class Signature(db.Model):
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     email_canonical: Mapped[str | None] = mapped_column(sa.String(254))
     contact_role: Mapped[str | None] = mapped_column(sa.String(100))
+    # The language the signatory signed in (services.languages): every email
+    # to them is written in it, whoever's action sends it. Not personal data
+    # enough to erase: it says which page was read, not who read it.
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     # HMAC of the signer's IP under a server key: enough to see many
     # signatures from one network, useless for finding the person.
     # It is keyed with the day's NetworkKey and cleared after a day (retention).

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
 from ..extensions import db
@@ -40,6 +40,9 @@ class Statement(db.Model):
     published_on: Mapped[dt.date | None]
     # Markdown with footnotes; sanitised when rendered (services.markdown).
     body: Mapped[str] = mapped_column(sa.Text)
+    # The language the title and body are written in; translations of them
+    # into other languages are StatementTranslation rows.
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     state: Mapped[StatementState] = mapped_column(
         enum_column(StatementState, "statement_state"), default=StatementState.draft
     )
@@ -57,10 +60,47 @@ class Statement(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    translations: Mapped[list[StatementTranslation]] = relationship(
+        back_populates="statement",
+        cascade="all, delete-orphan",
+        order_by="StatementTranslation.language",
+    )
+
     @property
     def is_open(self) -> bool:
         """Whether the sign-on form is offered and accepted right now."""
         return taking_signatures(self.state, self.signing_deadline, utcnow())
 
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` where translated, else the original's."""
+        found = next((t for t in self.translations if t.language == language), None)
+        return found.title if found is not None else self.title
+
     def __repr__(self) -> str:
         return f"<Statement {self.slug}>"
+
+
+class StatementTranslation(db.Model):
+    """The title and text of a statement in another language.
+
+    Signatures belong to the statement, whatever language it was read in:
+    a translation is another way in to the same text, not another statement.
+    """
+
+    __tablename__ = "statement_translation"
+    __table_args__ = (sa.UniqueConstraint("statement_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Looked up by the unique (statement_id, language), which leads with it.
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statement.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    # Markdown with footnotes, like Statement.body.
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    statement: Mapped[Statement] = relationship(back_populates="translations")
+
+    def __repr__(self) -> str:
+        return f"<StatementTranslation {self.statement_id} {self.language}>"

@@ -21,7 +21,13 @@ from ..services.public import PublicSignatory
 from ..services.statements import StatementView, Tally
 from ..services.urls import public_url
 from ..web.list_form import ListForm
-from ..web.pages import cached_tally, etag_for, get_statement, page_key, shared_cacheable
+from ..web.pages import (
+    cached_tally,
+    etag_for,
+    get_statement,
+    shared_cacheable,
+    version_key,
+)
 from . import bp
 
 
@@ -40,14 +46,15 @@ def signatories_json(slug: str) -> Response:
 
 
 def _download(slug: str, kind: str) -> Response:
-    found = get_statement(slug)
+    found = get_statement(slug, localized=False)
     form = ListForm(request.args)
     if not form.validate():
-        abort(400, " ".join(error for errors in form.errors.values() for error in errors))
+        # str(): some messages are lazy strings, translated when read.
+        abort(400, " ".join(str(error) for errors in form.errors.values() for error in errors))
     selection = form.selection()
     tally = cached_tally(found)
     # The key holds what the file echoes (its "filters"), not only what it selects.
-    etag = etag_for(page_key(found, kind, sorted(form.query_args.items())))
+    etag = etag_for(version_key(found, kind, sorted(form.query_args.items())))
     last_modified = max(filter(None, (found.public_changed_at, tally.latest)))
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response = Response(status=304)

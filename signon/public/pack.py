@@ -8,6 +8,7 @@ no CSRF defence; it is limited per network like the downloads.
 from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..extensions import csrf
@@ -40,7 +41,7 @@ def pack_check_upload() -> tuple[str, int]:
     request.max_content_length = current_app.config["PACK_CHECK_MAX_BYTES"]
     upload = request.files.get("pack")
     if upload is None or not upload.filename:
-        abort(400, "Please choose the pack's ZIP file to check.")
+        abort(400, _("Please choose the pack's ZIP file to check."))
     verdict = delivery.verify(upload.stream)
     page = render_template(
         "public/pack.html",

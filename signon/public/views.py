@@ -14,14 +14,17 @@ from flask import (
     stream_template,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ..database import end_read_transaction
 from ..extensions import db
+from ..i18n import language_key
 from ..ratelimits import limiter, sent_in_full, setting
 from ..security import CONTENT_SECURITY_POLICY
 from ..services import feeds, listing, statements
+from ..services.languages import current_language
 from ..services.markdown import render_markdown
 from ..services.urls import public_url
 from ..web.list_form import ListForm
@@ -34,8 +37,10 @@ from ..web.pages import (
     get_statement,
     page_key,
     public_page,
+    release,
     render_statement,
     shared_cacheable,
+    version_key,
 )
 from ..web.sign_form import SignForm
 from . import bp
@@ -105,7 +110,7 @@ def signatories(slug: str) -> Response:
         total = tally.organisations - tally.unnamed
     pages = max(1, -(-total // SIGNATORIES_PER_PAGE))
     if not 1 <= page <= pages:
-        abort(404, "There is no such page of signatories.")
+        abort(404, _("There is no such page of signatories."))
 
     def render() -> str:
         shown = form if form is not None else ListForm(request.args)
@@ -184,7 +189,7 @@ def embed(slug: str) -> Response:
 @bp.get("/s/<slug:slug>/count.json")
 def count(slug: str) -> Response:
     """The statement's figures, for a publisher's own counter (any origin may read it)."""
-    found = get_statement(slug)
+    found = get_statement(slug, localized=False)
 
     def render() -> str:
         tally = cached_tally(found)
@@ -200,7 +205,7 @@ def count(slug: str) -> Response:
             ensure_ascii=False,
         )
 
-    return public_page(page_key(found, "count"), render, "application/json")
+    return public_page(version_key(found, "count"), render, "application/json")
 
 
 @bp.get("/s/<slug:slug>/feed.atom")
@@ -215,9 +220,10 @@ def feed(slug: str) -> Response:
             found,
             found.publisher,
             listing.signatories(found, newest, FEED_ENTRIES),
-            page_url=public_url("public.statement", slug=found.slug),
+            page_url=public_url("public.statement", slug=found.slug, lang=current_language()),
             feed_url=public_url("public.feed", slug=found.slug),
             updated=max(filter(None, (found.public_changed_at, tally.latest))),
+            language=current_language(),
         ).decode()
 
     return public_page(page_key(found, "feed"), render, "application/atom+xml")
@@ -249,8 +255,9 @@ def printable(slug: str) -> Response:
 
 @bp.get("/privacy")
 def privacy() -> Response:
-    """The privacy notice signatories agree to."""
-    return cacheable(make_response(render_template("public/privacy.html")))
+    """The privacy notice signatories agree to: rendered once per release and language."""
+    key = f"privacy:{release()}:{language_key()}"
+    return public_page(key, lambda: render_template("public/privacy.html"))
 
 
 @bp.get("/healthz")

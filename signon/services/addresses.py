@@ -18,7 +18,8 @@ __all__ = [
 def normalise_email(address: str, *, check_deliverability: bool = False) -> str:
     """Validate ``address`` and return it as it should be stored and mailed.
 
-    Raises ``EmailNotValidError`` with a message fit to show the person.
+    Raises ``EmailNotValidError``, whose message is English only: forms show
+    ``validators.email_problem`` instead.
     Internationalised domains are accepted and kept in their Unicode form
     (SMTP carries them as IDNA); a non-ASCII local part is refused, because
     it needs SMTPUTF8, which neither Flask-Mail nor most servers speak.

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, render_template
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 
 from ..database import utcnow
 from ..models.signature import fold_name
@@ -242,16 +244,18 @@ def verify(pack: IO[bytes], key: Ed25519PublicKey | None = None) -> Verdict:
     verdict = Verdict()
     entries = _entry_count(pack)
     if entries is None:
-        verdict.problems.append("This is not a ZIP archive.")
+        verdict.problems.append(_("This is not a ZIP archive."))
         return verdict
     if entries > MAX_ENTRIES:
-        verdict.problems.append(f"The archive holds {entries:,} files; a pack holds 6.")
+        verdict.problems.append(
+            _("The archive holds %(files)s files; a pack holds 6.", files=format_decimal(entries))
+        )
         return verdict
     try:
         with zipfile.ZipFile(pack) as archive:
             _check(archive, key, verdict)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
-        verdict.problems.append("The archive is damaged: a file in it cannot be read.")
+        verdict.problems.append(_("The archive is damaged: a file in it cannot be read."))
     return verdict
 
 
@@ -269,11 +273,13 @@ def _check(archive: zipfile.ZipFile, key: Ed25519PublicKey, verdict: Verdict) ->
     if len(set(names)) != len(names):
         # Readers disagree on which of two same-named files they show: one
         # could be checked here while another is read there.
-        verdict.problems.append("The archive holds two files with one name: it was tampered with.")
+        verdict.problems.append(
+            _("The archive holds two files with one name: it was tampered with.")
+        )
         return
     members = dict(zip(names, infos, strict=True))
     if MANIFEST not in members or SIGNATURE not in members:
-        verdict.problems.append("The archive holds no signed manifest: it is not a pack.")
+        verdict.problems.append(_("The archive holds no signed manifest: it is not a pack."))
         return
     manifest_bytes = _read_at_most(archive, members[MANIFEST], MAX_MANIFEST_BYTES)
     signature = _read_at_most(archive, members[SIGNATURE], MAX_SIGNATURE_BYTES)
@@ -285,24 +291,32 @@ def _check(archive: zipfile.ZipFile, key: Ed25519PublicKey, verdict: Verdict) ->
         listed = {entry["name"]: entry for entry in manifest["files"]}
     except (InvalidSignature, ValueError, KeyError, TypeError):
         verdict.problems.append(
-            "The manifest's signature is not this site's: the manifest was changed, "
-            "or the pack was not made here."
+            _(
+                "The manifest's signature is not this site's: the manifest was changed, "
+                "or the pack was not made here."
+            )
         )
         return
     verdict.manifest = manifest
     for name in sorted(set(members) - set(listed) - {MANIFEST, SIGNATURE}):
-        verdict.problems.append(f"{name!r} was added: the manifest does not list it.")
+        verdict.problems.append(
+            _("“%(name)s” was added: the manifest does not list it.", name=name)
+        )
     for name, entry in listed.items():
         info = members.get(name)
         if info is None:
-            verdict.problems.append(f"{name!r} is missing.")
+            verdict.problems.append(_("“%(name)s” is missing.", name=name))
             continue
         if info.file_size != entry["bytes"]:
-            verdict.problems.append(f"{name!r} was changed since the pack was made.")
+            verdict.problems.append(
+                _("“%(name)s” was changed since the pack was made.", name=name)
+            )
             continue
         digest = hashlib.sha256()
         with archive.open(info) as member:
             for chunk in iter(lambda: member.read(1 << 16), b""):
                 digest.update(chunk)
         if digest.hexdigest() != entry["sha256"]:
-            verdict.problems.append(f"{name!r} was changed since the pack was made.")
+            verdict.problems.append(
+                _("“%(name)s” was changed since the pack was made.", name=name)
+            )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
+from flask_babel import gettext as _
 
 from .countries import country_name
 from .public import NamedStatement, PublicSignatory
@@ -37,17 +38,24 @@ def atom(
     page_url: str,
     feed_url: str,
     updated: dt.datetime,
+    language: str,
 ) -> bytes:
-    """The feed: the statement as its title, one entry per signatory, newest first."""
+    """The feed: the statement as its title, one entry per signatory, newest first.
+
+    Written in ``language`` (the reader's): the words around the names, the
+    types and the countries.
+    """
     host = urlsplit(page_url).hostname or "localhost"
     feed = FeedGenerator()
     feed.id(feed_url)
-    feed.title(f"Signatories: {statement.title}")
-    feed.subtitle(f"Organisations newly listed as signatories of “{statement.title}”.")
+    feed.title(_("Signatories: %(title)s", title=statement.title))
+    feed.subtitle(
+        _("Organisations newly listed as signatories of “%(title)s”.", title=statement.title)
+    )
     feed.author({"name": publisher})
     feed.link(href=page_url, rel="alternate", type="text/html")
     feed.link(href=feed_url, rel="self", type="application/atom+xml")
-    feed.language("en")
+    feed.language(language)
     feed.updated(_utc(updated))
     # feedgen puts the last entry added first: add the oldest first.
     for signatory in reversed(list(signatories)):
@@ -57,7 +65,9 @@ def atom(
         entry.link(href=page_url, rel="alternate", type="text/html")
         entry.published(_utc(signatory.verified_at))
         entry.updated(_utc(signatory.verified_at))
-        place = ", ".join(filter(None, (signatory.city, country_name(signatory.country))))
+        place = ", ".join(
+            filter(None, (signatory.city, country_name(signatory.country, language)))
+        )
         summary = f"{signatory.org_type.label} · {place}"
         if signatory.comment:
             summary += f"\n\n“{signatory.comment}”"

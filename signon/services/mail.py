@@ -26,20 +26,18 @@ plural rules written into a template.
 
 from __future__ import annotations
 
-import gettext
 import re
 import unicodedata
 
 from flask import current_app
+from flask_babel import ngettext
 
 from ..models import OutboxMessage, Signature
 from . import outbox, tokens
+from .languages import speaking
 from .outbox import RenderedEmail
 from .public import NamedStatement
 from .urls import public_url
-
-# The catalogue a translation would replace; English plural rules until then.
-_ngettext = gettext.NullTranslations().ngettext
 
 # What a mail program might turn into a link: a scheme, "www.", an address's
 # "@", or a dot (or an ideographic full stop) before two letters, as in
@@ -54,13 +52,14 @@ _JOINERS = {"\u200c", "\u200d"}
 
 def confirmation_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Ask the contact to confirm the signature; offers the withdraw link too."""
-    return _render(
-        "confirm",
-        signature,
-        statement,
-        confirm_url=_link("signing.confirm", signature, tokens.CONFIRM),
-        confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
-    )
+    with speaking(signature.language):  # the link's lifetime is in words
+        return _render(
+            "confirm",
+            signature,
+            statement,
+            confirm_url=_link("signing.confirm", signature, tokens.CONFIRM),
+            confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
+        )
 
 
 def already_signed_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
@@ -83,12 +82,12 @@ def _duration(seconds: int) -> str:
     """A link's lifetime in words, never overstated: "7 days", "36 hours", "1 minute"."""
     if seconds >= 86400 and seconds % 86400 == 0:
         days = seconds // 86400
-        return _ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+        return ngettext("%(num)s day", "%(num)s days", days)
     if seconds >= 3600:
         hours = seconds // 3600
-        return _ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+        return ngettext("%(num)s hour", "%(num)s hours", hours)
     minutes = max(seconds // 60, 0)
-    return _ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)
 
 
 def _quotable(text: str | None) -> str | None:
@@ -116,12 +115,15 @@ def _render(
         kind,
         email_kind=kind,  # the layout titles the HTML with the email's subject
         statement=statement,
+        statement_title=statement.title_in(signature.language),
         signature=signature,
-        statement_url=public_url("public.statement", slug=statement.slug),
+        statement_url=public_url("public.statement", slug=statement.slug, lang=signature.language),
         withdraw_url=_link("signing.withdraw", signature, tokens.WITHDRAW),
         **context,
     )
 
 
 def _link(endpoint: str, signature: Signature, purpose: str) -> str:
-    return public_url(endpoint, token=tokens.make_token(signature, purpose))
+    """A link in the signatory's language, whoever follows it and however their browser is set."""
+    token = tokens.make_token(signature, purpose)
+    return public_url(endpoint, token=token, lang=signature.language)

@@ -31,6 +31,9 @@ class NamedStatement(StatementRef, Protocol):
     slug: str
     title: str
 
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` where translated, else the original's."""
+
 
 @dataclass(frozen=True, slots=True)
 class PublicSignatory:

@@ -49,6 +49,7 @@ class SignatureData:
     contact_role: str = ""
     comment: str = ""
     show_name: bool = True
+    language: str = "en"  # the page's, for every email to the contact
 
 
 class Submission(enum.Enum):
@@ -100,6 +101,7 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         "contact_email": data.contact_email,
         "email_canonical": canonical,
         "contact_role": data.contact_role or None,
+        "language": data.language,
     }
     existing = db.session.scalar(
         _BY_ADDRESS, {"statement_id": statement.id, "canonical": canonical}

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 
 from ..database import require_write, utcnow
 from ..extensions import db
-from ..models import Signature, SignatureState, Statement, StatementState
+from ..models import (
+    Signature,
+    SignatureState,
+    Statement,
+    StatementState,
+    StatementTranslation,
+)
 from ..models.statement import taking_signatures
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .public import StatementRef
 
+# StatementView's fields that are not Statement's columns.
+_VIEW_EXTRAS = {"texts", "text_language"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {
     "slug",
@@ -24,6 +34,7 @@ _FIELDS = {
     "state",
     "needs_verification",
     "signing_deadline",
+    "language",
 }
 # The longest value each text setting may have (the columns' sizes).
 _MAX_LENGTHS = {"slug": 80, "title": 300, "publisher": 200}
@@ -39,32 +50,14 @@ def parse_statement_file(text: str) -> dict[str, object]:
     The file starts with a block of ``key: value`` lines between two ``---``
     lines (slug, title, publisher, published_on as YYYY-MM-DD, state,
     needs_verification as true/false, signing_deadline as an ISO date and
-    time in UTC); the rest is the body in Markdown.
+    time in UTC, language as a code signon speaks); the rest is the body in
+    Markdown.
     """
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
-        raise StatementImportError("The file must start with a '---' settings block.")
-    try:
-        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
-    except StopIteration:
-        raise StatementImportError("The settings block has no closing '---'.") from None
-    settings: dict[str, object] = {}
-    for number, line in enumerate(lines[1:end], 2):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(":")
-        key = key.strip()
-        if not sep or key not in _FIELDS:
-            raise StatementImportError(f"Line {number}: unknown setting {key!r}.")
-        settings[key] = value.strip()
+    settings, body = _split(text, _FIELDS)
     for required in ("slug", "title", "publisher"):
         if not settings.get(required):
             raise StatementImportError(f"The setting {required!r} is required.")
-    for name, longest in _MAX_LENGTHS.items():
-        if len(str(settings[name])) > longest:
-            raise StatementImportError(f"The {name} may be at most {longest} characters.")
-    if not _SLUG.match(str(settings["slug"])):
-        raise StatementImportError("The slug may hold only a-z, 0-9 and single dashes.")
+    _check_text_settings(settings)
     try:
         settings["published_on"] = _optional(settings, "published_on", dt.date.fromisoformat)
         settings["signing_deadline"] = _optional(settings, "signing_deadline", _utc_datetime)
@@ -75,8 +68,62 @@ def parse_statement_file(text: str) -> dict[str, object]:
     if flag not in ("true", "false"):
         raise StatementImportError("needs_verification must be true or false.")
     settings["needs_verification"] = flag == "true"
-    settings["body"] = "\n".join(lines[end + 1 :]).strip() + "\n"
+    settings["language"] = _language(settings.get("language") or DEFAULT_LANGUAGE)
+    settings["body"] = body
     return settings
+
+
+def parse_translation_file(text: str) -> dict[str, str]:
+    """A translation's file: ``slug`` and ``title`` between ``---`` lines, then the body.
+
+    The settings of the statement (its state, dates...) are the original's
+    alone; a translation holds only what is read.
+    """
+    settings, body = _split(text, {"slug", "title"})
+    for required in ("slug", "title"):
+        if not settings.get(required):
+            raise StatementImportError(f"The setting {required!r} is required.")
+    _check_text_settings(settings)
+    if not body.strip():
+        raise StatementImportError("The file has no text after its settings block.")
+    return {"slug": settings["slug"], "title": settings["title"], "body": body}
+
+
+def _split(text: str, allowed: set[str]) -> tuple[dict[str, str], str]:
+    """The ``key: value`` block (only ``allowed`` keys) and the body after it."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise StatementImportError("The file must start with a '---' settings block.")
+    try:
+        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
+    except StopIteration:
+        raise StatementImportError("The settings block has no closing '---'.") from None
+    settings: dict[str, str] = {}
+    for number, line in enumerate(lines[1:end], 2):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if not sep or key not in allowed:
+            raise StatementImportError(f"Line {number}: unknown setting {key!r}.")
+        settings[key] = value.strip()
+    return settings, "\n".join(lines[end + 1 :]).strip() + "\n"
+
+
+def _check_text_settings(settings: dict[str, str]) -> None:
+    for name, longest in _MAX_LENGTHS.items():
+        if name in settings and len(settings[name]) > longest:
+            raise StatementImportError(f"The {name} may be at most {longest} characters.")
+    if not _SLUG.match(settings["slug"]):
+        raise StatementImportError("The slug may hold only a-z, 0-9 and single dashes.")
+
+
+def _language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise StatementImportError(
+            f"Unknown language {code!r}; signon speaks {', '.join(LANGUAGES)}."
+        )
+    return code
 
 
 def _optional(settings: dict[str, object], key: str, parse: Callable[[str], object]) -> object:
@@ -92,12 +139,31 @@ def _utc_datetime(value: str) -> dt.datetime:
     return parsed.replace(tzinfo=None)
 
 
-def import_statement(text: str) -> tuple[Statement, bool]:
+def import_statement(text: str, language: str | None = None) -> tuple[Statement, bool]:
     """Create the statement a file describes, or update the one with its slug.
 
-    Returns the statement and whether it was created.
+    With a ``language`` other than the statement's own, the file is a
+    translation (``parse_translation_file``) of a statement that must exist,
+    and replaces any earlier translation into that language. Returns the
+    statement and whether anything was created (a statement, or a language).
     """
+    if language is not None:
+        _language(language)
+        translation = parse_translation_file(text)
+        existing = db.session.scalar(
+            select(Statement).where(Statement.slug == translation["slug"])
+        )
+        if existing is None:
+            raise StatementImportError(
+                f"There is no statement {translation['slug']!r} to translate; import it first."
+            )
+        if language != existing.language:
+            return existing, _translate(existing, language, translation)
     settings = parse_statement_file(text)
+    if language is not None and settings["language"] != language:
+        raise StatementImportError(
+            f"The file says it is in {settings['language']!r}, not {language!r}."
+        )
     require_write()
     statement = db.session.scalar(select(Statement).where(Statement.slug == settings["slug"]))
     created = statement is None
@@ -110,6 +176,20 @@ def import_statement(text: str) -> tuple[Statement, bool]:
     if not created:
         public_change(statement.id)
     return statement, created
+
+
+def _translate(statement: Statement, language: str, text: dict[str, str]) -> bool:
+    """Set the statement's text in ``language``; whether that language is new."""
+    require_write()
+    found = next((t for t in statement.translations if t.language == language), None)
+    new = found is None
+    if found is None:
+        found = StatementTranslation(language=language)
+        statement.translations.append(found)
+    found.title, found.body = text["title"], text["body"]
+    db.session.flush()
+    public_change(statement.id)
+    return new
 
 
 @dataclass(frozen=True)
@@ -160,11 +240,22 @@ def public_change(statement_id: int) -> None:
 
 
 @dataclass(frozen=True)
+class StatementText:
+    """A statement's title and text in one language."""
+
+    language: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
 class StatementView:
     """What the public pages show of a statement: a plain snapshot, safe to keep.
 
     Not an ORM object, so it can be kept between requests (web/pages.py keeps
     one per slug for a second) without a session, lazy loads or stale state.
+    ``title`` and ``body`` are in ``text_language``: the original's, until
+    ``in_language`` picks a translation.
     """
 
     id: int
@@ -178,34 +269,85 @@ class StatementView:
     signing_deadline: dt.datetime | None
     public_version: int
     public_changed_at: dt.datetime
+    language: str
+    # Every text the statement has, the original first, then by language.
+    texts: tuple[StatementText, ...] = ()
+    text_language: str = ""
 
     @property
     def is_open(self) -> bool:
         """Whether the sign-on form is offered and accepted right now."""
         return taking_signatures(self.state, self.signing_deadline, utcnow())
 
+    @property
+    def languages(self) -> list[str]:
+        """The languages the statement can be read in, the original first."""
+        return [text.language for text in self.texts]
 
-_VIEW_COLUMNS = [getattr(Statement, f.name) for f in fields(StatementView)]
+    def text_in(self, language: str) -> StatementText:
+        """The statement's text in ``language`` if it has one, else the original."""
+        return next((t for t in self.texts if t.language == language), self.texts[0])
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` where translated, else the original's."""
+        return self.text_in(language).title
+
+    def in_language(self, language: str) -> StatementView:
+        """This statement as a reader of ``language`` sees it."""
+        text = self.text_in(language)
+        if text.language == self.text_language:
+            return self
+        return replace(self, title=text.title, body=text.body, text_language=text.language)
+
+
+_VIEW_COLUMNS = [
+    getattr(Statement, f.name) for f in fields(StatementView) if f.name not in _VIEW_EXTRAS
+]
+
+
+def _views(rows: Sequence[Row[Any]]) -> list[StatementView]:
+    """Snapshots of ``rows`` (of _VIEW_COLUMNS) with their translations, in one more query."""
+    translations: dict[int, list[StatementText]] = {}
+    if rows:
+        found = db.session.execute(
+            select(
+                StatementTranslation.statement_id,
+                StatementTranslation.language,
+                StatementTranslation.title,
+                StatementTranslation.body,
+            )
+            .where(StatementTranslation.statement_id.in_([row.id for row in rows]))
+            .order_by(StatementTranslation.language)
+        )
+        for statement_id, language, title, body in found:
+            translations.setdefault(statement_id, []).append(StatementText(language, title, body))
+    views = []
+    for row in rows:
+        view = StatementView(*row)
+        original = StatementText(view.language, view.title, view.body)
+        others = tuple(t for t in translations.get(view.id, []) if t.language != view.language)
+        views.append(replace(view, texts=(original, *others), text_language=view.language))
+    return views
 
 
 def statement_view(slug: str) -> StatementView | None:
     """The public snapshot of the statement at ``slug``; None for none or a draft."""
-    row = db.session.execute(
+    rows = db.session.execute(
         select(*_VIEW_COLUMNS).where(
             Statement.slug == slug, Statement.state != StatementState.draft
         )
-    ).first()
-    return StatementView(*row) if row is not None else None
+    ).all()
+    return _views(rows)[0] if rows else None
 
 
 def published_views() -> list[StatementView]:
-    """Snapshots of every statement taking signatures or closed, newest first; one query."""
+    """Snapshots of every statement taking signatures or closed, newest first; two queries."""
     rows = db.session.execute(
         select(*_VIEW_COLUMNS)
         .where(Statement.state != StatementState.draft)
         .order_by(Statement.published_on.desc(), Statement.id.desc())
-    )
-    return [StatementView(*row) for row in rows]
+    ).all()
+    return _views(rows)
 
 
 def published_statement(slug: str) -> Statement | None:

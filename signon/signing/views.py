@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ..database import checkpoint_after_erasure, write_transaction
@@ -12,6 +14,7 @@ from ..extensions import csrf
 from ..models import OrganisationType
 from ..ratelimits import contact_email_key, limiter, setting
 from ..services import signing, statements, tokens
+from ..services.languages import current_language
 from ..web.pages import get_statement, render_statement
 from ..web.sign_form import SignForm
 from . import bp
@@ -21,7 +24,7 @@ from . import bp
 # web/sign_form.py.
 csrf.exempt(bp)
 
-CROSS_SITE = "This form can only be sent from this site's own pages."
+CROSS_SITE = _l("This form can only be sent from this site's own pages.")
 
 
 @bp.before_request
@@ -43,14 +46,14 @@ def check_same_origin() -> None:
     try:
         parts = urlsplit(source)
     except ValueError:  # e.g. "http://[evil": not an origin of ours either
-        abort(403, CROSS_SITE)
+        abort(403, str(CROSS_SITE))
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     base = urlsplit(current_app.config["BASE_URL"])
     allowed = {f"{base.scheme}://{base.netloc}".lower()}
     if current_app.config["ENV"] == "development":
         allowed.add(request.host_url.rstrip("/").lower())
     if origin not in allowed:
-        abort(403, CROSS_SITE)
+        abort(403, str(CROSS_SITE))
 
 
 @bp.post("/s/<slug:slug>/sign")
@@ -60,7 +63,7 @@ def sign(slug: str) -> Response | tuple[str, int]:
     """Take a signature; every outcome ends on the same "check your email" page."""
     statement = get_statement(slug)
     if not statement.is_open:
-        abort(409, "This statement is not taking signatures.")
+        abort(409, _("This statement is not taking signatures."))
     form = SignForm()
     if not form.validate():
         return render_statement(statement, form), 422
@@ -78,6 +81,7 @@ def sign(slug: str) -> Response | tuple[str, int]:
                 contact_role=form.contact_role.data or "",
                 comment=form.comment.data or "",
                 show_name=form.listing.data == "listed",
+                language=current_language(),
             ),
         )
         with write_transaction():  # after prepare(): see PreparedSubmission
@@ -104,7 +108,7 @@ def confirm(token: str) -> Response | str | tuple[str, int]:
     except tokens.TokenError as exc:
         return _bad_link(exc, "confirm")
     except signing.StatementClosed:
-        abort(409, "This statement stopped taking signatures before yours was confirmed.")
+        abort(409, _("This statement stopped taking signatures before yours was confirmed."))
     return render_template(
         "signing/confirm.html",
         signature=signature,

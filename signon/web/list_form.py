@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
+from ..filters import number
 from ..models import OrganisationType
+from ..models.signature import fold_name
 from ..services.countries import country_choices, country_name
+from ..services.languages import current_language
 from ..services.listing import Order, Selection, search_words
 
 SEARCH_MAX_LENGTH = 100
@@ -20,7 +26,7 @@ SEARCH_MAX_LENGTH = 100
 
 @cache
 def _known_countries() -> frozenset[str]:
-    return frozenset(code for code, _ in country_choices())
+    return frozenset(code for code, _name in country_choices())
 
 
 def _strip(value: str | None) -> str:
@@ -31,36 +37,41 @@ class ListForm(Form):
     """Search, country, type, order and grouping of ``/s/<slug>/signatories``."""
 
     q = SearchField(
-        "Search by name",
+        _l("Search by name"),
         filters=[_strip],
         validators=[
             Optional(),
             Length(
                 max=SEARCH_MAX_LENGTH,
-                message=f"Please search with at most {SEARCH_MAX_LENGTH} characters.",
+                message=lazy_ngettext(
+                    "Please search with at most %(num)s character.",
+                    "Please search with at most %(num)s characters.",
+                    SEARCH_MAX_LENGTH,
+                ),
             ),
         ],
     )
-    country = SelectField("Country", default="", validate_choice=False)
+    country = SelectField(_l("Country"), default="", validate_choice=False)
     org_type = SelectField(
-        "Type",
+        _l("Type"),
         name="type",
-        choices=[SelectChoice("", "All types")]
-        + [SelectChoice(t.value, t.label) for t in OrganisationType],
+        # The types' names are marked where they are defined (models.signature).
+        choices=[SelectChoice("", _l("All types"))]
+        + [SelectChoice(t.value, _l(t.english_label)) for t in OrganisationType],
         default="",
-        invalid_choice_message="Please choose a type from the list.",
+        invalid_choice_message=_l("Please choose a type from the list."),
     )
     sort = SelectField(
-        "Sort by",
+        _l("Sort by"),
         choices=[
-            SelectChoice(Order.name.value, "Name"),
-            SelectChoice(Order.newest.value, "Newest first"),
-            SelectChoice(Order.oldest.value, "Oldest first"),
+            SelectChoice(Order.name.value, _l("Name")),
+            SelectChoice(Order.newest.value, _l("Newest first")),
+            SelectChoice(Order.oldest.value, _l("Oldest first")),
         ],
         default=Order.name.value,
-        invalid_choice_message="Please choose an order from the list.",
+        invalid_choice_message=_l("Please choose an order from the list."),
     )
-    group = BooleanField("Group by country")
+    group = BooleanField(_l("Group by country"))
 
     def offer(self, present: list[tuple[str, int]]) -> None:
         """Offer the countries in ``present`` (code, listed signatories) to choose from.
@@ -68,17 +79,22 @@ class ListForm(Form):
         Only a page being rendered needs the options; checking a choice does
         not (any ISO code is valid), so a cached page skips building them.
         """
-        choices = [SelectChoice("", "All countries")]
-        choices += [SelectChoice(code, f"{country_name(code)} ({n:,})") for code, n in present]
+        language = current_language()
+        named = sorted(
+            ((code, country_name(code, language), n) for code, n in present),
+            key=lambda row: fold_name(row[1]),  # by name in the reader's language
+        )
+        choices = [SelectChoice("", _("All countries"))]
+        choices += [SelectChoice(code, f"{name} ({number(n)})") for code, name, n in named]
         chosen = self.country.data
         if chosen and chosen in _known_countries() and chosen not in dict(present):
-            choices.append(SelectChoice(chosen, f"{country_name(chosen)} (0)"))
+            choices.append(SelectChoice(chosen, f"{country_name(chosen, language)} ({number(0)})"))
         self.country.choices = choices
 
     def validate_country(self, field: SelectField) -> None:
         """Any ISO code: a shared link to a country with no signatories yet is no error."""
         if field.data and field.data not in _known_countries():
-            field.errors.append("Please choose a country from the list.")
+            field.errors.append(_("Please choose a country from the list."))
 
     def selection(self) -> Selection:
         """What the visitor asked for (call after ``validate``)."""

@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from flask import abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..extensions import cache
+from ..i18n import language_key
 from ..services import listing, statements
+from ..services.languages import current_language
 from ..services.markdown import render_markdown
 from ..services.statements import StatementView, Tally
 
@@ -38,14 +41,14 @@ LISTED_ON_STATEMENT_PAGE = 100
 
 @once
 def release() -> str:
-    """A fingerprint of the code and templates: a new release makes new ETags.
+    """A fingerprint of the code, templates and catalogues: a new release makes new ETags.
 
     Computed from the files, so every process and machine running the same
     release agrees, and a browser never keeps a page an upgrade changed.
     """
     root = Path(__file__).resolve().parent.parent.parent
     digest = hashlib.sha256()
-    for folder, pattern in (("signon", "*.py"), ("templates", "*.*")):
+    for folder, pattern in (("signon", "*.py"), ("signon", "*.mo"), ("templates", "*.*")):
         for path in sorted((root / folder).rglob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
@@ -53,17 +56,30 @@ def release() -> str:
 
 
 def page_key(statement: StatementView, *parts: object) -> str:
-    """The cache key of one public page of ``statement``, by what it shows."""
-    key = [statement.id, statement.public_version, statement.is_open, release(), *parts]
+    """The cache key of one public page of ``statement``, by what it shows.
+
+    The language too: a negotiated page is one URL in several languages
+    (signon.i18n), and each must have its own ETag and cache entry.
+    """
+    return ":".join(str(part) for part in (version_key(statement), language_key(), *parts))
+
+
+def version_key(statement: StatementView, *parts: object) -> str:
+    """The cache key of what ``statement`` shows the same in every language.
+
+    Figures, lists, downloads and the API's answers: one computation and one
+    ETag serve every reader, and the answer does not vary on Accept-Language.
+    """
+    key: list[object] = [statement.id, statement.public_version, statement.is_open, release()]
     if not statement.needs_verification:
         window = current_app.config["PUBLIC_MICROCACHE_SECONDS"]
         key.append(int(time.time() // window))
-    return ":".join(str(part) for part in key)
+    return ":".join(str(part) for part in (*key, *parts))
 
 
 def cached(statement: StatementView, name: str, compute: Callable[[StatementView], T]) -> T:
     """``compute(statement)``, computed once per version of the statement (and process)."""
-    key = f"{name}:{page_key(statement)}"
+    key = f"{name}:{version_key(statement)}"
     found = cache.get(key)
     if found is None:
         found = compute(statement)
@@ -123,8 +139,11 @@ def cacheable(response: Response) -> Response:
     return response.make_conditional(request)
 
 
-def get_statement(slug: str) -> StatementView:
-    """The published statement at ``slug``, or 404.
+def get_statement(slug: str, *, localized: bool = True) -> StatementView:
+    """The published statement at ``slug``, in the reader's language where it has it; or 404.
+
+    ``localized=False`` for data (downloads, the API, counts): the original
+    text, and nothing that depends on the reader's language.
 
     Each process keeps what it read for STATEMENT_CACHE_SECONDS (one), so a
     spike of readers costs one query a second per process, not one a
@@ -138,14 +157,14 @@ def get_statement(slug: str) -> StatementView:
     now = time.monotonic()
     kept = views.get(slug)
     if kept is not None and now - kept[0] < ttl:
-        return kept[1]
+        return kept[1].in_language(current_language()) if localized else kept[1]
     statement = statements.statement_view(slug)
     if statement is None:
         views.pop(slug, None)
-        abort(404, "There is no statement at this address.")
+        abort(404, _("There is no statement at this address."))
     if ttl > 0:
         views[slug] = (now, statement)
-    return statement
+    return statement.in_language(current_language()) if localized else statement
 
 
 def render_statement(statement: StatementView, form: object) -> str:

@@ -16,6 +16,8 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -33,6 +35,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ..models import OrganisationType
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.countries import country_choices
+from ..services.languages import current_language
 from ..validators import (
     HasLetterOrDigit,
     NoFormulaPrefix,
@@ -42,6 +45,7 @@ from ..validators import (
     WebsiteURL,
     clean_name,
     clean_text,
+    email_problem,
 )
 
 _TEXT = [clean_text]
@@ -50,33 +54,37 @@ _TEXT = [clean_text]
 # formula check comes second: the first error is the one the page shows.
 _NAME = [clean_name]
 _NAME_CHECKS = [PlainText(), NoFormulaPrefix(), SingleScriptWords(), NoLinks(), HasLetterOrDigit()]
-REQUIRED = "Please fill in this field."
+REQUIRED = _l("Please fill in this field.")
 
 
 @cache
-def _country_options() -> tuple[list[SelectChoice], frozenset[str]]:
-    choices = [
-        SelectChoice("", "Choose a country"),
-        *(SelectChoice(code, name) for code, name in country_choices()),
+def _country_options(language: str) -> list[SelectChoice]:
+    return [
+        SelectChoice("", _("Choose a country")),
+        *(SelectChoice(code, name) for code, name in country_choices(language)),
     ]
-    return choices, frozenset(choice.value for choice in choices)
+
+
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset({"", *(code for code, _name in country_choices())})
 
 
 class CountryField(SelectField):
-    """A country by its ISO 3166 code; the 250 options are built once, not per request.
+    """A country by its ISO 3166 code; the 250 options are built once per language.
 
     Checked against a set: WTForms' own check walks every option of the list,
     which a sign-on spike would pay on every request.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, choices=_country_options()[0], **kwargs)
+        super().__init__(*args, choices=_country_options(current_language()), **kwargs)
 
     def pre_validate(self, form: Form) -> None:
         """The one check WTForms makes, as a set lookup (the empty option is in it)."""
         if self.process_errors:
             return
-        if self.data not in _country_options()[1]:
+        if self.data not in _country_codes():
             raise ValidationError(
                 self.invalid_choice_message or self.gettext("Not a valid choice.")
             )
@@ -89,69 +97,69 @@ class SignForm(FlaskForm):
         csrf = False
 
     org_name = StringField(
-        "Organisation name",
+        _l("Organisation name"),
         filters=_NAME,
         validators=[DataRequired(REQUIRED), Length(max=200), *_NAME_CHECKS],
     )
     org_type = SelectField(
-        "Type of organisation",
-        choices=[SelectChoice("", "Choose one")]
-        + [SelectChoice(t.value, t.label) for t in OrganisationType],
-        validators=[InputRequired("Please choose the type of organisation.")],
-        invalid_choice_message="Please choose a type from the list.",
+        _l("Type of organisation"),
+        choices=[SelectChoice("", _l("Choose one"))]
+        + [SelectChoice(t.value, _l(t.english_label)) for t in OrganisationType],
+        validators=[InputRequired(_l("Please choose the type of organisation."))],
+        invalid_choice_message=_l("Please choose a type from the list."),
     )
     country = CountryField(
-        "Country",
-        validators=[InputRequired("Please choose a country.")],
-        invalid_choice_message="Please choose a country from the list.",
+        _l("Country"),
+        validators=[InputRequired(_l("Please choose a country."))],
+        invalid_choice_message=_l("Please choose a country from the list."),
     )
     city = StringField(
-        "City",
+        _l("City"),
         filters=_NAME,
         validators=[Optional(), Length(max=100), *_NAME_CHECKS],
     )
     website = StringField(
-        "Website",
+        _l("Website"),
         filters=_TEXT,
         # Length last: WebsiteURL may have added "https://".
         validators=[Optional(), PlainText(), WebsiteURL(), Length(max=300)],
     )
     contact_name = StringField(
-        "Contact person's name",
+        _l("Contact person's name"),
         filters=_NAME,
         validators=[DataRequired(REQUIRED), Length(max=200), *_NAME_CHECKS],
     )
     contact_email = EmailField(
-        "Contact email",
+        _l("Contact email"),
         filters=_TEXT,
         validators=[DataRequired(REQUIRED), Length(max=254)],
     )
     contact_role = StringField(
-        "Contact's role in the organisation",
+        _l("Contact's role in the organisation"),
         filters=_NAME,
         validators=[Optional(), Length(max=100), *_NAME_CHECKS],
     )
     comment = TextAreaField(
-        "Public comment",
+        _l("Public comment"),
         filters=_TEXT,
         validators=[Optional(), Length(max=280), PlainText(multiline=True)],
     )
     listing = RadioField(
-        "How should we appear?",
+        _l("How should we appear?"),
         choices=[
-            SelectChoice("listed", "List our organisation by name"),
-            SelectChoice("count", "Count us, but do not show our name"),
+            SelectChoice("listed", _l("List our organisation by name")),
+            SelectChoice("count", _l("Count us, but do not show our name")),
         ],
         default="listed",
-        validators=[InputRequired("Please choose how your organisation appears.")],
-        invalid_choice_message="Please choose one of the two options.",
+        validators=[InputRequired(_l("Please choose how your organisation appears."))],
+        invalid_choice_message=_l("Please choose one of the two options."),
     )
     consent = BooleanField(
-        "I have read the privacy notice and agree to it",
-        validators=[DataRequired("Please agree to the privacy notice to sign.")],
+        _l("I have read the privacy notice and agree to it"),
+        validators=[DataRequired(_l("Please agree to the privacy notice to sign."))],
     )
     # The honeypot: hidden from people by CSS, filled in by naive bots.
-    reference_code = StringField("Leave this field empty")
+    reference_code = StringField(_l("Leave this field empty"))
 
     def validate_contact_email(self, field: StringField) -> None:
         try:
@@ -160,7 +168,7 @@ class SignForm(FlaskForm):
                 check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
             )
         except EmailNotValidError as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(email_problem(field.data, exc)) from None
 
     @property
     def is_bot(self) -> bool:

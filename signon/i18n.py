@@ -1,0 +1,192 @@
+"""Languages: which one a request speaks, and how links keep it.
+
+A visitor gets the language named in the URL (``?lang=ru``: every language
+switcher link and every emailed link names one), else the best match for
+their browser's ``Accept-Language``, else English.
+
+Why a query argument and ``Vary``, and not a cookie: public pages are
+cached by shared caches and must stay cookieless (a cookie would make every
+page private, and a shared cache could hand one visitor's language to the
+next). A URL that names its language is one page in one language, cached as
+such. A URL that does not name one is negotiated, so its answer says
+``Vary: Accept-Language`` and a cache keeps one copy per header value; the
+ETag carries the language too (``web.pages.page_key``), so a browser that
+changed its preference never revalidates the wrong copy. A cache that
+ignores ``Vary`` (some CDNs do, for HTML) must be told to key on the header,
+or to pass unnamed URLs through: docs/deploy.md says how.
+
+The language is chosen here and nowhere else; templates ask for it through
+``current_language()`` and ``text_direction()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale
+from flask import Flask, Response, g, has_request_context, request, url_for
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from .extensions import babel
+from .services.languages import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    LOCALES,
+    current_language,
+    language_name,
+    text_direction,
+)
+from .services.urls import public_url
+
+# The URL argument that names a language.
+LANGUAGE_ARG = "lang"
+# Endpoints whose answers are the same in every language (files and data), so
+# links to them do not carry the visitor's language.
+_LANGUAGE_FREE = (
+    "static",
+    "favicon",
+    "api.",
+    "public.signatories_csv",
+    "public.signatories_json",
+    "public.count",
+    "public.pack_key",
+    "public.healthz",
+)
+
+
+def init_app(app: Flask) -> None:
+    """Choose a language per request; keep a chosen one in the links a page makes."""
+    babel.init_app(
+        app,
+        default_locale=LOCALES[DEFAULT_LANGUAGE],
+        locale_selector=_select_locale,
+    )
+    # Whitespace inside {% trans %} blocks is collapsed, as when extracting
+    # (babel.cfg), so that a template's line breaks are not in the catalogue.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.url_defaults(_keep_language)
+    app.after_request(_vary_on_negotiation)
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        text_direction=text_direction,
+        language_name=language_name,
+        LANGUAGES=LANGUAGES,
+        language_links=language_links,
+        language_alternates=language_alternates,
+    )
+
+
+# Parsed once: Flask-Babel takes a Locale as it is, where a name is parsed
+# again on every request (a sixth of a cached page's time).
+_PARSED = {code: Locale.parse(locale) for code, locale in LOCALES.items()}
+
+
+def _select_locale() -> Locale:
+    if not has_request_context():
+        return _PARSED[DEFAULT_LANGUAGE]
+    named = request.args.get(LANGUAGE_ARG)
+    if named in LANGUAGES:
+        g.language_in_url = named
+        return _PARSED[named]
+    g.language_negotiated = True
+    return _PARSED[_negotiate(request.headers.get("Accept-Language", ""))]
+
+
+@lru_cache(maxsize=1024)
+def _negotiate(header: str) -> str:
+    """The best language for an ``Accept-Language`` value; browsers send few distinct ones."""
+    accepted = parse_accept_header(header, LanguageAccept)
+    return accepted.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def language_key() -> str:
+    """The language, and whether the URL named it, for cache keys and ETags.
+
+    A page reached by ``?lang=ru`` links onward with it and one negotiated
+    in Russian does not: the two are different pages.
+    """
+    language = current_language()  # chooses, and so sets language_in_url
+    return f"{language}:url" if g.get("language_in_url") else language
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """This page in one language: for the switcher and ``hreflang`` alternates."""
+
+    code: str
+    name: str
+    url: str
+    current: bool
+    hreflang: str
+
+
+def language_links(**args: Any) -> list[LanguageLink]:
+    """The page being shown, in each language; empty where a GET cannot show it again.
+
+    Only the path and ``args`` are carried over, never the request's own
+    query: a public page is cached for every visitor, and one visitor's query
+    must not reach the next in a link (pages pass the arguments their cache
+    key covers, such as the list's search).
+    """
+    rule = request.url_rule
+    if request.method not in ("GET", "HEAD") or rule is None or request.endpoint is None:
+        return []
+    if not args and "language_links" in g:
+        return g.language_links
+    current = current_language()
+    values = {**(request.view_args or {}), **args}
+    links = [
+        LanguageLink(
+            code=code,
+            name=name,
+            url=url_for(request.endpoint, **values, **{LANGUAGE_ARG: code}),
+            current=code == current,
+            hreflang=code,
+        )
+        for code, name in LANGUAGES.items()
+    ]
+    if not args:
+        g.language_links = links
+    return links
+
+
+def language_alternates(**args: Any) -> list[LanguageLink]:
+    """Absolute ``hreflang`` alternates of a public page, and its ``x-default``."""
+    if request.endpoint is None or not request.endpoint.startswith("public."):
+        return []
+    links = language_links(**args)
+    if not links:
+        return []
+    values = {**(request.view_args or {}), **args}
+    default = public_url(request.endpoint, **values)
+    return [
+        *(
+            LanguageLink(
+                link.code,
+                link.name,
+                public_url(request.endpoint, **values, lang=link.code),
+                link.current,
+                link.code,
+            )
+            for link in links
+        ),
+        LanguageLink("", "", default, False, "x-default"),
+    ]
+
+
+def _keep_language(endpoint: str, values: dict[str, Any]) -> None:
+    """A page reached in a named language links onward in it."""
+    if LANGUAGE_ARG in values or not has_request_context():
+        return
+    named = g.get("language_in_url")
+    if named and not endpoint.startswith(_LANGUAGE_FREE):
+        values[LANGUAGE_ARG] = named
+
+
+def _vary_on_negotiation(response: Response) -> Response:
+    if g.get("language_negotiated"):
+        response.vary.add("Accept-Language")
+    return response

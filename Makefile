@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := SIGNON_ENV=development $(BIN)/flask --app wsgi
 
-.PHONY: run test test-fast lint format bench clean messages translations
+.PHONY: run test test-fast lint format bench clean messages translations screenshots
 
 # The app on http://127.0.0.1:$(PORT) with SQLite, the demo statement loaded
 # and every email readable at /dev/mailbox. `make run PORT=8000` for another
@@ -54,6 +54,11 @@ messages: $(VENV)/.runtime
 
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile --statistics -d $(CATALOGUES)
+
+# The README's screenshots (docs/screenshots/), at desktop and phone widths,
+# in headless Chromium from Debian (apt-get install chromium).
+screenshots: $(VENV)/.dev translations
+	SIGNON_ENV=development $(BIN)/python tools/screenshots.py
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

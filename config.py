@@ -24,6 +24,12 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
     # Name shown in the page header and in email signatures.
     SITE_NAME = "signon"
+    # The publisher's identity, in front of the software's: a colour for
+    # links, buttons and the count ("#7a1f3d"; it must read on white, at
+    # least 4.5:1), and a logo file (SVG or PNG, served from this site) shown
+    # beside the name in every page's header.
+    BRAND_COLOUR: str | None = None
+    BRAND_LOGO: str | None = None
 
     # None means: SQLite in the instance folder (see signon.database).
     SQLALCHEMY_DATABASE_URI: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,41 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _check_brand(config: dict[str, Any]) -> None:
+    """The publisher's colour must read on white; the logo must be a file a browser shows."""
+    colour = config.get("BRAND_COLOUR")
+    if colour:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+            raise ConfigurationError(
+                f"SIGNON_BRAND_COLOUR is {colour!r}: write it as # and six hex digits, "
+                "such as #7a1f3d."
+            )
+        if contrast_with_white(colour) < 4.5:
+            raise ConfigurationError(
+                f"SIGNON_BRAND_COLOUR {colour} is too light to read on white "
+                f"({contrast_with_white(colour):.1f}:1; links and buttons need 4.5:1). "
+                "Choose a darker shade."
+            )
+    logo = config.get("BRAND_LOGO")
+    if logo:
+        if not Path(logo).is_file():
+            raise ConfigurationError(f"SIGNON_BRAND_LOGO: there is no file at {logo}.")
+        if Path(logo).suffix.lower() not in static_routes.LOGO_TYPES:
+            raise ConfigurationError("SIGNON_BRAND_LOGO must be an .svg, .png or .webp file.")
+
+
+def contrast_with_white(colour: str) -> float:
+    """The WCAG contrast ratio of ``#rrggbb`` text on white."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)
+
+
 class ConfigurationError(SystemExit):
     """A setting the app will not start with; the message says how to fix it.
 
@@ -136,6 +172,7 @@ def _check_config(app: Flask) -> None:
         config["CANONICAL_EMAIL_DOMAINS"] = [
             d.strip() for d in config["CANONICAL_EMAIL_DOMAINS"].split(",") if d.strip()
         ]
+    _check_brand(config)
     if config["ENV"] != "production":
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:

@@ -54,6 +54,8 @@ _LANGUAGE_FREE = (
     "public.count",
     "public.pack_key",
     "public.healthz",
+    "brand_css",
+    "brand_logo",
 )
 
 

@@ -207,6 +207,8 @@ def test_delivers_through_real_smtp_server(app_factory, smtp):
     assert mail_from == "noreply@localhost"
     message = parse(content)
     assert message["To"] == CONTACT
+    # From the statement's publisher by name, at the site's own address.
+    assert message["From"] == "Test Publishers <noreply@localhost>"
     assert message["Auto-Submitted"] == "auto-generated"
     assert "A Test Statement" in message["Subject"]
     assert message.is_multipart()
@@ -567,10 +569,11 @@ def test_non_ascii_subject_and_sender_arrive_intact(app_factory, smtp):
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=port,
         MAIL_SUPPRESS_SEND=False,
-        MAIL_DEFAULT_SENDER="Fédération Solidarité <statements@example.org>",
+        MAIL_DEFAULT_SENDER="Statements <statements@example.org>",
     )
     with app.app_context():
-        make_statement("russian", title=title)
+        # The publisher's name is the email's sender name.
+        make_statement("russian", title=title, publisher="Fédération Solidarité")
     assert sign(app.test_client(), "russian").status_code == 303
     assert deliver(app).sent == 1
     [(_, _, content)] = server.received
@@ -578,6 +581,7 @@ def test_non_ascii_subject_and_sender_arrive_intact(app_factory, smtp):
     message = parse(content)
     assert message["Subject"] == f"Please confirm your signature: {title}"
     assert message["From"].addresses[0].display_name == "Fédération Solidarité"
+    assert message["From"].addresses[0].addr_spec == "statements@example.org"
     assert title in message.get_body(preferencelist=("plain",)).get_content()
 
 

@@ -38,6 +38,8 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
+    # The From header's name (a statement's publisher); None: MAIL_DEFAULT_SENDER's.
+    sender_name: Mapped[str | None] = mapped_column(sa.String(200))
 
     state: Mapped[OutboxState] = mapped_column(
         enum_column(OutboxState, "outbox_state"), default=OutboxState.queued

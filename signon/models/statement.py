@@ -36,6 +36,8 @@ class Statement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     title: Mapped[str] = mapped_column(sa.String(300))
+    # One or two sentences under the title, and the summary on sharing cards.
+    standfirst: Mapped[str | None] = mapped_column(sa.String(600))
     publisher: Mapped[str] = mapped_column(sa.String(200))
     published_on: Mapped[dt.date | None]
     # Markdown with footnotes; sanitised when rendered (services.markdown).
@@ -95,6 +97,7 @@ class StatementTranslation(db.Model):
     statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statement.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(sa.String(8))
     title: Mapped[str] = mapped_column(sa.String(300))
+    standfirst: Mapped[str | None] = mapped_column(sa.String(600))
     # Markdown with footnotes, like Statement.body.
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

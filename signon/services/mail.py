@@ -113,6 +113,7 @@ def _render(
     """
     return outbox.render(
         kind,
+        sender_name=statement.publisher,
         email_kind=kind,  # the layout titles the HTML with the email's subject
         statement=statement,
         statement_title=statement.title_in(signature.language),

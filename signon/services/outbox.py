@@ -41,9 +41,12 @@ class RenderedEmail:
     subject: str
     body_text: str
     body_html: str
+    # The name the email comes from (the statement's publisher); the address
+    # is always the site's own (MAIL_DEFAULT_SENDER), which mail servers check.
+    sender_name: str | None = None
 
 
-def render(kind: str, **context: Any) -> RenderedEmail:
+def render(kind: str, *, sender_name: str | None = None, **context: Any) -> RenderedEmail:
     """Render ``templates/email/<kind>/{subject.txt, body.txt, body.html}``.
 
     An email is a name, a context and a template folder. It is rendered when
@@ -57,6 +60,7 @@ def render(kind: str, **context: Any) -> RenderedEmail:
         subject=" ".join(subject.split())[:300],
         body_text=render_template(f"email/{kind}/body.txt", **context),
         body_html=render_template(f"email/{kind}/body.html", **context),
+        sender_name=" ".join(sender_name.split())[:200] if sender_name else None,
     )
 
 
@@ -76,6 +80,7 @@ def enqueue(
         subject=email.subject,
         body_text=email.body_text,
         body_html=email.body_html,
+        sender_name=email.sender_name,
     )
     db.session.add(message)
     return message

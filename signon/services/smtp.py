@@ -102,6 +102,7 @@ class Outgoing:
     body_text: str
     body_html: str
     created_at: dt.datetime
+    sender_name: str | None
 
 
 OUTGOING_COLUMNS = tuple(getattr(OutboxMessage, f.name) for f in fields(Outgoing))
@@ -134,12 +135,23 @@ def to_message(row: Outgoing) -> Message:
         recipients=[row.recipient],
         body=row.body_text,
         html=row.body_html,
-        sender=config["MAIL_DEFAULT_SENDER"],
+        sender=_sender(config["MAIL_DEFAULT_SENDER"], row.sender_name),
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
     # Stable across retries, so a receiving system can drop a duplicate.
     message.msgId = f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S}@{site_domain()}>"
     return message
+
+
+def _sender(default: str, name: str | None) -> str | tuple[str, str]:
+    """The site's own address, under the publisher's name when the email has one.
+
+    Only the name changes: the address stays the one SPF, DKIM and DMARC
+    vouch for. Flask-Mail encodes a non-ASCII name.
+    """
+    if not name:
+        return default
+    return (name, parseaddr(default)[1])
 
 
 def site_domain() -> str:

@@ -35,9 +35,10 @@ _FIELDS = {
     "needs_verification",
     "signing_deadline",
     "language",
+    "standfirst",
 }
 # The longest value each text setting may have (the columns' sizes).
-_MAX_LENGTHS = {"slug": 80, "title": 300, "publisher": 200}
+_MAX_LENGTHS = {"slug": 80, "title": 300, "publisher": 200, "standfirst": 600}
 
 
 class StatementImportError(ValueError):
@@ -69,24 +70,30 @@ def parse_statement_file(text: str) -> dict[str, object]:
         raise StatementImportError("needs_verification must be true or false.")
     settings["needs_verification"] = flag == "true"
     settings["language"] = _language(settings.get("language") or DEFAULT_LANGUAGE)
+    settings["standfirst"] = settings.get("standfirst") or None
     settings["body"] = body
     return settings
 
 
 def parse_translation_file(text: str) -> dict[str, str]:
-    """A translation's file: ``slug`` and ``title`` between ``---`` lines, then the body.
+    """A translation's file: ``slug``, ``title`` and maybe ``standfirst``, then the body.
 
     The settings of the statement (its state, dates...) are the original's
     alone; a translation holds only what is read.
     """
-    settings, body = _split(text, {"slug", "title"})
+    settings, body = _split(text, {"slug", "title", "standfirst"})
     for required in ("slug", "title"):
         if not settings.get(required):
             raise StatementImportError(f"The setting {required!r} is required.")
     _check_text_settings(settings)
     if not body.strip():
         raise StatementImportError("The file has no text after its settings block.")
-    return {"slug": settings["slug"], "title": settings["title"], "body": body}
+    return {
+        "slug": settings["slug"],
+        "title": settings["title"],
+        "standfirst": settings.get("standfirst", ""),
+        "body": body,
+    }
 
 
 def _split(text: str, allowed: set[str]) -> tuple[dict[str, str], str]:
@@ -187,6 +194,7 @@ def _translate(statement: Statement, language: str, text: dict[str, str]) -> boo
         found = StatementTranslation(language=language)
         statement.translations.append(found)
     found.title, found.body = text["title"], text["body"]
+    found.standfirst = text["standfirst"] or None
     db.session.flush()
     public_change(statement.id)
     return new
@@ -245,6 +253,7 @@ class StatementText:
 
     language: str
     title: str
+    standfirst: str | None
     body: str
 
 
@@ -261,6 +270,7 @@ class StatementView:
     id: int
     slug: str
     title: str
+    standfirst: str | None
     publisher: str
     published_on: dt.date | None
     body: str
@@ -297,7 +307,13 @@ class StatementView:
         text = self.text_in(language)
         if text.language == self.text_language:
             return self
-        return replace(self, title=text.title, body=text.body, text_language=text.language)
+        return replace(
+            self,
+            title=text.title,
+            standfirst=text.standfirst,
+            body=text.body,
+            text_language=text.language,
+        )
 
 
 _VIEW_COLUMNS = [
@@ -314,17 +330,18 @@ def _views(rows: Sequence[Row[Any]]) -> list[StatementView]:
                 StatementTranslation.statement_id,
                 StatementTranslation.language,
                 StatementTranslation.title,
+                StatementTranslation.standfirst,
                 StatementTranslation.body,
             )
             .where(StatementTranslation.statement_id.in_([row.id for row in rows]))
             .order_by(StatementTranslation.language)
         )
-        for statement_id, language, title, body in found:
-            translations.setdefault(statement_id, []).append(StatementText(language, title, body))
+        for statement_id, *text in found:
+            translations.setdefault(statement_id, []).append(StatementText(*text))
     views = []
     for row in rows:
         view = StatementView(*row)
-        original = StatementText(view.language, view.title, view.body)
+        original = StatementText(view.language, view.title, view.standfirst, view.body)
         others = tuple(t for t in translations.get(view.id, []) if t.language != view.language)
         views.append(replace(view, texts=(original, *others), text_language=view.language))
     return views

@@ -173,13 +173,24 @@ def load_demo() -> None:
     "imported (its settings block holds only slug and title).",
 )
 def import_statement(path: Path, language: str | None) -> None:
-    """Create or update a statement, or a translation of one, from a Markdown file."""
+    """Create or update a statement, or a translation of one, from a Markdown file.
+
+    The settings are signon's own ``key: value`` lines or the YAML front
+    matter of a WordPress or Hugo export; without a slug, the file's name
+    gives one.
+    """
     try:
+        text = path.read_text("utf-8")
         with write_transaction():
-            statement, created = statements.import_statement(path.read_text("utf-8"), language)
+            statement, created = statements.import_statement(
+                text, language, default_slug=statements.slug_from(path.stem)
+            )
             slug, original = statement.slug, statement.language
     except (statements.StatementImportError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: {exc}") from None
+    ignored = statements.ignored_settings(text)
+    if ignored:
+        click.echo(f"Ignored front matter signon does not use: {', '.join(ignored)}.")
     verb = "Created" if created else "Updated"
     if language and language != original:
         click.echo(f"{verb} the {LANGUAGES[language]} text of /s/{slug}.")

@@ -94,12 +94,23 @@ def _select_locale() -> Locale:
         g.language_in_url = named
         return _PARSED[named]
     g.language_negotiated = True
-    return _PARSED[_negotiate(request.headers.get("Accept-Language", ""))]
+    header = request.headers.get("Accept-Language", "")
+    # Browsers send few distinct values, and short ones; a long one (sent to
+    # fill the cache) is worked out each time instead of being kept.
+    best = _negotiate(header) if len(header) <= _CACHED_HEADER else _best_language(header)
+    return _PARSED[best]
+
+
+_CACHED_HEADER = 200
 
 
 @lru_cache(maxsize=1024)
 def _negotiate(header: str) -> str:
-    """The best language for an ``Accept-Language`` value; browsers send few distinct ones."""
+    return _best_language(header)
+
+
+def _best_language(header: str) -> str:
+    """The best language for an ``Accept-Language`` value; English when none fits."""
     accepted = parse_accept_header(header, LanguageAccept)
     return accepted.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
 

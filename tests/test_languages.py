@@ -200,3 +200,13 @@ def test_figures_are_counted_once_for_every_language(app, client, translated, mo
     for language in ("en", "es", "ru", "ar"):
         assert client.get(f"/s/{translated}?lang={language}").status_code == 200
     assert len(counted) == 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "*", "ru;q=abc", "xx-YY, zz", "ar-EG;q=0.1, ru;q=0.9", "a" * 5000, "ru," * 2000],
+)
+def test_any_accept_language_gets_a_page_never_an_error(client, statement, header):
+    response = client.get(f"/s/{statement}", headers={"Accept-Language": header})
+    assert response.status_code == 200
+    assert re.search(r'<html lang="(en|es|ru|ar)"', response.get_data(as_text=True))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+import frontmatter
 from sqlalchemy import Row, func, select, update
 
 from ..database import require_write, utcnow
@@ -45,32 +47,41 @@ class StatementImportError(ValueError):
     """A statement file that cannot be imported; the message says why."""
 
 
-def parse_statement_file(text: str) -> dict[str, object]:
+def parse_statement_file(text: str, *, default_slug: str | None = None) -> dict[str, object]:
     """Split a statement file into its settings and Markdown body.
 
-    The file starts with a block of ``key: value`` lines between two ``---``
-    lines (slug, title, publisher, published_on as YYYY-MM-DD, state,
-    needs_verification as true/false, signing_deadline as an ISO date and
-    time in UTC, language as a code signon speaks); the rest is the body in
-    Markdown.
+    The file starts with its settings between two ``---`` lines, then the
+    body in Markdown. The settings are either signon's own ``key: value``
+    lines (slug, title, publisher, standfirst, published_on as YYYY-MM-DD,
+    state, needs_verification as true/false, signing_deadline as an ISO date
+    and time in UTC, language as a code signon speaks), or the YAML front
+    matter of a WordPress or Hugo export, whose ``date``, ``summary`` or
+    ``description``, ``author`` and ``draft`` stand for signon's own and
+    whose other keys (tags, layout...) are ignored. ``default_slug`` serves
+    when the file names none (Hugo takes the slug from the file's name).
     """
-    settings, body = _split(text, _FIELDS)
+    settings, body = read_settings(text, _FIELDS)
+    if default_slug and not settings.get("slug"):
+        settings["slug"] = default_slug
+    for name in ("slug", "title", "publisher", "standfirst", "state", "language"):
+        settings[name] = _text(settings, name)
     for required in ("slug", "title", "publisher"):
-        if not settings.get(required):
+        if not settings[required]:
             raise StatementImportError(f"The setting {required!r} is required.")
     _check_text_settings(settings)
     try:
-        settings["published_on"] = _optional(settings, "published_on", dt.date.fromisoformat)
-        settings["signing_deadline"] = _optional(settings, "signing_deadline", _utc_datetime)
-        settings["state"] = StatementState(settings.get("state") or "draft")
+        settings["published_on"] = _date(settings.get("published_on"))
+        settings["signing_deadline"] = _deadline(settings.get("signing_deadline"))
+        settings["state"] = StatementState(settings["state"] or "draft")
     except ValueError as exc:
         raise StatementImportError(str(exc)) from None
-    flag = str(settings.get("needs_verification", "true")).lower()
-    if flag not in ("true", "false"):
+    flag = settings.get("needs_verification", True)
+    flag = flag if isinstance(flag, bool) else str(flag).strip().lower()
+    if flag not in (True, False, "true", "false"):
         raise StatementImportError("needs_verification must be true or false.")
-    settings["needs_verification"] = flag == "true"
-    settings["language"] = _language(settings.get("language") or DEFAULT_LANGUAGE)
-    settings["standfirst"] = settings.get("standfirst") or None
+    settings["needs_verification"] = flag in (True, "true")
+    settings["language"] = _language(settings["language"] or DEFAULT_LANGUAGE)
+    settings["standfirst"] = settings["standfirst"] or None
     settings["body"] = body
     return settings
 
@@ -81,23 +92,118 @@ def parse_translation_file(text: str) -> dict[str, str]:
     The settings of the statement (its state, dates...) are the original's
     alone; a translation holds only what is read.
     """
-    settings, body = _split(text, {"slug", "title", "standfirst"})
+    settings, body = read_settings(text, {"slug", "title", "standfirst"})
+    text_settings = {name: _text(settings, name) for name in ("slug", "title", "standfirst")}
     for required in ("slug", "title"):
-        if not settings.get(required):
+        if not text_settings[required]:
             raise StatementImportError(f"The setting {required!r} is required.")
-    _check_text_settings(settings)
+    _check_text_settings(text_settings)
     if not body.strip():
         raise StatementImportError("The file has no text after its settings block.")
-    return {
-        "slug": settings["slug"],
-        "title": settings["title"],
-        "standfirst": settings.get("standfirst", ""),
-        "body": body,
-    }
+    return {**text_settings, "body": body}
 
 
-def _split(text: str, allowed: set[str]) -> tuple[dict[str, str], str]:
-    """The ``key: value`` block (only ``allowed`` keys) and the body after it."""
+# Front matter keys of WordPress and Hugo exports that mean one of signon's settings.
+_FRONT_MATTER_NAMES = {
+    "date": "published_on",
+    "summary": "standfirst",
+    "description": "standfirst",
+    "excerpt": "standfirst",
+    "author": "publisher",
+    "lang": "language",
+}
+
+
+def read_settings(text: str, allowed: set[str]) -> tuple[dict[str, object], str]:
+    """The settings (only ``allowed`` ones) and the body of a statement file.
+
+    signon's own ``key: value`` lines are read as they are written, so a
+    title such as ``Solidarity: now`` or ``No`` stays text. A block that is
+    not in that form is read as YAML front matter (python-frontmatter).
+    """
+    try:
+        return _split(text, allowed)
+    except StatementImportError as own_form:
+        if not text.lstrip("\ufeff").startswith("---"):
+            raise
+        try:
+            post = frontmatter.loads(text.lstrip("\ufeff"))
+        except Exception:  # noqa: BLE001 -- YAML's many errors: the file is in neither form
+            raise own_form from None
+        if not isinstance(post.metadata, dict) or not post.metadata:
+            raise own_form from None
+        return _from_front_matter(post.metadata, allowed), post.content.strip() + "\n"
+
+
+def ignored_settings(text: str) -> list[str]:
+    """The front matter keys of ``text`` that signon does not use (tags, layout...)."""
+    try:
+        _split(text, _FIELDS)
+        return []
+    except StatementImportError:
+        pass
+    try:
+        metadata = frontmatter.loads(text.lstrip("\ufeff")).metadata
+    except Exception:  # noqa: BLE001 -- not front matter either: nothing was ignored
+        return []
+    used = _FIELDS | set(_FRONT_MATTER_NAMES) | {"draft"}
+    return sorted(str(key) for key in metadata if key not in used)
+
+
+def _from_front_matter(metadata: dict[str, object], allowed: set[str]) -> dict[str, object]:
+    settings: dict[str, object] = {}
+    for key, value in metadata.items():
+        if key in allowed:
+            settings[key] = value
+    for key, name in _FRONT_MATTER_NAMES.items():
+        if key in metadata and name in allowed and name not in settings:
+            value = metadata[key]
+            if name == "publisher" and isinstance(value, list):  # Hugo: authors as a list
+                value = value[0] if value else None
+            if isinstance(value, dict):  # an author as {name: ..., email: ...}
+                value = value.get("name")
+            settings[name] = value
+    if "state" in allowed and "state" not in settings and metadata.get("draft") is True:
+        settings["state"] = "draft"
+    return settings
+
+
+def _text(settings: dict[str, object], name: str) -> str:
+    """A text setting as written; YAML's guesses (a title "No" read as false) refused."""
+    value = settings.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise StatementImportError(
+            f"The {name} was read as {str(value).lower()}: put the text in quotes."
+        )
+    if isinstance(value, list | dict):
+        raise StatementImportError(f"The {name} must be text, not a list.")
+    return str(value).strip()
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip()[:10])
+
+
+def _deadline(value: object) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return _utc_naive(value)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    return _utc_datetime(str(value).strip())
+
+
+def _split(text: str, allowed: set[str]) -> tuple[dict[str, object], str]:
+    """signon's own form: ``key: value`` lines (only ``allowed`` keys), then the body."""
     lines = text.lstrip("\ufeff").splitlines()
     if not lines or lines[0].strip() != "---":
         raise StatementImportError("The file must start with a '---' settings block.")
@@ -105,7 +211,7 @@ def _split(text: str, allowed: set[str]) -> tuple[dict[str, str], str]:
         end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
     except StopIteration:
         raise StatementImportError("The settings block has no closing '---'.") from None
-    settings: dict[str, str] = {}
+    settings: dict[str, object] = {}
     for number, line in enumerate(lines[1:end], 2):
         if not line.strip():
             continue
@@ -117,12 +223,18 @@ def _split(text: str, allowed: set[str]) -> tuple[dict[str, str], str]:
     return settings, "\n".join(lines[end + 1 :]).strip() + "\n"
 
 
-def _check_text_settings(settings: dict[str, str]) -> None:
+def _check_text_settings(settings: dict[str, object]) -> None:
     for name, longest in _MAX_LENGTHS.items():
-        if name in settings and len(settings[name]) > longest:
+        if name in settings and len(str(settings[name] or "")) > longest:
             raise StatementImportError(f"The {name} may be at most {longest} characters.")
-    if not _SLUG.match(settings["slug"]):
+    if not _SLUG.match(str(settings["slug"])):
         raise StatementImportError("The slug may hold only a-z, 0-9 and single dashes.")
+
+
+def slug_from(name: str) -> str:
+    """A slug made of a file's name: "Our Statement (2026)" becomes "our-statement-2026"."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "-".join(re.findall(r"[a-z0-9]+", folded))[:80].strip("-")
 
 
 def _language(code: str) -> str:
@@ -133,20 +245,20 @@ def _language(code: str) -> str:
     return code
 
 
-def _optional(settings: dict[str, object], key: str, parse: Callable[[str], object]) -> object:
-    value = str(settings.get(key) or "")
-    return parse(value) if value else None
-
-
 def _utc_datetime(value: str) -> dt.datetime:
     """An ISO date and time; with an offset it is converted, without it is UTC."""
-    parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC)
-    return parsed.replace(tzinfo=None)
+    return _utc_naive(dt.datetime.fromisoformat(value))
 
 
-def import_statement(text: str, language: str | None = None) -> tuple[Statement, bool]:
+def _utc_naive(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None)
+
+
+def import_statement(
+    text: str, language: str | None = None, *, default_slug: str | None = None
+) -> tuple[Statement, bool]:
     """Create the statement a file describes, or update the one with its slug.
 
     With a ``language`` other than the statement's own, the file is a
@@ -166,7 +278,7 @@ def import_statement(text: str, language: str | None = None) -> tuple[Statement,
             )
         if language != existing.language:
             return existing, _translate(existing, language, translation)
-    settings = parse_statement_file(text)
+    settings = parse_statement_file(text, default_slug=default_slug)
     if language is not None and settings["language"] != language:
         raise StatementImportError(
             f"The file says it is in {settings['language']!r}, not {language!r}."

@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
         LANGUAGES=LANGUAGES,
         language_links=language_links,
         language_alternates=language_alternates,
+        language_in_url=language_in_url,
     )
 
 
@@ -113,6 +114,12 @@ def _best_language(header: str) -> str:
     """The best language for an ``Accept-Language`` value; English when none fits."""
     accepted = parse_accept_header(header, LanguageAccept)
     return accepted.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def language_in_url() -> str | None:
+    """The language the URL named (``?lang=``), if it named one."""
+    current_language()  # chooses, and so notes it
+    return g.get("language_in_url")
 
 
 def language_key() -> str:
@@ -191,11 +198,14 @@ def language_alternates(**args: Any) -> list[LanguageLink]:
 
 
 def _keep_language(endpoint: str, values: dict[str, Any]) -> None:
-    """A page reached in a named language links onward in it."""
-    if LANGUAGE_ARG in values or not has_request_context():
+    """A page reached in a named language links (and redirects) onward in it."""
+    if LANGUAGE_ARG in values or not has_request_context() or endpoint.startswith(_LANGUAGE_FREE):
         return
+    # Choosing the language is what notes whether the URL named it; a
+    # redirect made before anything was translated must choose it first.
+    current_language()
     named = g.get("language_in_url")
-    if named and not endpoint.startswith(_LANGUAGE_FREE):
+    if named:
         values[LANGUAGE_ARG] = named
 
 

@@ -35,6 +35,13 @@ def init_app(app: Flask) -> None:
         app.add_url_rule("/brand/logo", endpoint="brand_logo", view_func=brand_logo)
     app.jinja_env.globals["brand_colour"] = app.config.get("BRAND_COLOUR")
     app.jinja_env.globals["brand_logo"] = bool(app.config.get("BRAND_LOGO"))
+    if app.config.get("BRAND_LOGO"):
+        # Read once: a file moved after start-up must not turn every page's logo into a 500.
+        logo = Path(app.config["BRAND_LOGO"])
+        app.extensions["signon.brand_logo"] = (
+            logo.read_bytes(),
+            LOGO_TYPES[logo.suffix.lower()],
+        )
 
 
 def brand_css() -> Response:
@@ -48,11 +55,11 @@ def brand_css() -> Response:
 
 def brand_logo() -> Response:
     """The publisher's logo file (404 without one)."""
-    path = current_app.config.get("BRAND_LOGO")
-    if not path:
+    logo = current_app.extensions.get("signon.brand_logo")
+    if logo is None:
         abort(404)
-    logo = Path(path)
-    return _cacheable(Response(logo.read_bytes(), mimetype=LOGO_TYPES[logo.suffix.lower()]))
+    content, mimetype = logo
+    return _cacheable(Response(content, mimetype=mimetype))
 
 
 def favicon() -> Response:

@@ -7,6 +7,7 @@ from factories import make_signature, make_statement
 from helpers import link_in, outbox, sign
 
 from signon import ConfigurationError, contrast_with_white, create_app
+from signon.database import utcnow
 from signon.models import StatementState
 
 
@@ -125,3 +126,37 @@ def test_the_brand_colour_and_logo_are_served_from_this_site(tmp_path):
 def test_without_a_brand_nothing_extra_is_served(client):
     assert client.get("/brand.css").status_code == 404
     assert client.get("/brand/logo").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "publisher",
+    [
+        "Workers, Peasants & Students",
+        "Solidarity: Now",
+        "Amnesty <press@example.org>",
+        "Союз рабочих, крестьян",
+    ],
+)
+def test_a_publisher_name_is_only_ever_a_name_in_the_from_header(app, publisher):
+    """Commas, colons and angle brackets stay in the name; the address is the site's."""
+    from email import message_from_bytes, policy
+
+    from signon.services import smtp
+
+    with app.app_context():
+        outgoing = smtp.Outgoing(
+            id=1,
+            kind="confirm",
+            recipient="someone@example.org",
+            subject="Subject",
+            body_text="text",
+            body_html="<p>html</p>",
+            created_at=utcnow(),
+            sender_name=publisher,
+        )
+        raw = smtp.to_message(outgoing).as_bytes()
+        assert smtp.envelope_sender() == "noreply@localhost"
+    sender = message_from_bytes(raw, policy=policy.default)["From"]
+    assert [(a.display_name, a.addr_spec) for a in sender.addresses] == [
+        (publisher, "noreply@localhost")
+    ]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from factories import make_statement
-from helpers import link_in, outbox, sign, signatures
+from helpers import VALID_FORM, link_in, outbox, sign, signatures
 
 from signon.database import write_transaction
 from signon.services import statements
@@ -154,6 +154,15 @@ def test_a_signature_remembers_its_language_and_every_email_speaks_it(
     assert listed.kind == "verified"
     assert RUSSIAN_TITLE in listed.subject
     assert "?lang=ru" in listed.body_text
+    # Written in Russian, though the admin's request spoke English.
+    assert 'lang="ru"' in listed.body_html
+    assert "Здравствуйте" in listed.body_text and "Hello" not in listed.body_text
+    # A repeat from an English page: still the signer's language.
+    app.config["CONFIRM_RESEND_INTERVAL"] = 0
+    sign(client, translated, headers={"Accept-Language": "en"})
+    repeat = outbox(app)[-1]
+    assert repeat.kind == "already_signed"
+    assert "Здравствуйте" in repeat.body_text and 'lang="ru"' in repeat.body_html
 
 
 def test_country_names_and_dates_follow_the_language(client, app):
@@ -210,3 +219,35 @@ def test_any_accept_language_gets_a_page_never_an_error(client, statement, heade
     response = client.get(f"/s/{statement}", headers={"Accept-Language": header})
     assert response.status_code == 200
     assert re.search(r'<html lang="(en|es|ru|ar)"', response.get_data(as_text=True))
+
+
+def test_a_language_named_in_the_url_survives_redirects_and_the_search_form(
+    client, app, statement
+):
+    """A Russian reader whose browser asks for English stays in Russian."""
+    english = {"Accept-Language": "en"}
+    response = client.post(f"/s/{statement}/sign?lang=ru", data=VALID_FORM, headers=english)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/s/{statement}/signed?lang=ru")
+    confirm = link_in(outbox(app)[0], "confirm")
+    pressed = client.post(confirm + "?lang=ru", headers=english)
+    assert pressed.headers["Location"].endswith("?lang=ru")
+    assert signatures(app)[0].language == "ru"
+    listing = client.get(f"/s/{statement}/signatories?lang=ru", headers=english)
+    assert '<input type="hidden" name="lang" value="ru">' in listing.get_data(as_text=True)
+    negotiated = client.get(f"/s/{statement}/signatories", headers={"Accept-Language": "ru"})
+    assert 'name="lang"' not in negotiated.get_data(as_text=True)
+
+
+def test_the_switcher_on_a_searched_list_keeps_the_search(client, statement):
+    html = client.get(f"/s/{statement}/signatories?q=dock&lang=es").get_data(as_text=True)
+    switcher = html[html.index('class="languages"') :]
+    switcher = switcher[: switcher.index("</nav>")]
+    assert f'href="/s/{statement}/signatories?q=dock&amp;lang=ru"' in switcher
+
+
+def test_withdrawing_forgets_the_language(client, app, translated):
+    sign(client, translated, headers={"Accept-Language": "ru"})
+    withdraw = link_in(outbox(app)[0], "withdraw")
+    client.post(withdraw)
+    assert signatures(app)[0].language == "en"

@@ -85,7 +85,8 @@ def test_a_wordpress_export_comes_over_with_its_settings():
         ("---\ntitle: T\nslug: s\ntags: x\n---\nx", "'publisher' is required"),
         ("---\ntitle: T\npublisher: P\nslug: Not A Slug\ntags: x\n---\nx", "slug may hold"),
         ("---\ntitle: T\npublisher: P\nslug: s\ndate: someday\n---\nx", "Invalid isoformat"),
-        ("---\nnot: [valid\n---\nx", "unknown setting"),
+        ("---\nnot: [valid\n---\nx", "not valid YAML"),
+        ("---\nslug: s\ntitel: T\npublisher: P\n---\nx", "unknown setting 'titel'"),
         ("no block at all", "must start with"),
     ],
 )
@@ -101,3 +102,27 @@ def test_the_import_command_takes_an_export_and_says_what_it_ignored(runner, app
     assert result.exit_code == 0, result.output
     assert "Created statement /s/solidarity-now." in result.output
     assert "Ignored front matter signon does not use: categories, tags." in result.output
+
+
+def test_a_quoted_title_loses_its_quotes_and_a_hash_stays_text():
+    quoted = parse_statement_file('---\nslug: s\ntitle: "Solidarity: Now"\npublisher: P\n---\nx')
+    assert quoted["title"] == "Solidarity: Now"
+    hashed = parse_statement_file("---\nslug: s\ntitle: Stop the war #NoWar\npublisher: P\n---\nx")
+    assert hashed["title"] == "Stop the war #NoWar"
+
+
+def test_a_complete_file_in_another_language_is_a_new_original(runner, app, tmp_path):
+    path = tmp_path / "ru.md"
+    path.write_text(
+        "---\nslug: po-russki\ntitle: Заявление\npublisher: Союз\n---\nТекст.\n", "utf-8"
+    )
+    result = runner.invoke(args=["statements", "import", "--language", "ru", str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from signon.services.statements import statement_view
+
+        assert statement_view("po-russki") is None  # a draft until opened
+        from signon.extensions import db
+        from signon.models import Statement
+
+        assert db.session.scalar(db.select(Statement.language)) == "ru"

@@ -209,8 +209,8 @@ class Signature(db.Model):
     email_canonical: Mapped[str | None] = mapped_column(sa.String(254))
     contact_role: Mapped[str | None] = mapped_column(sa.String(100))
     # The language the signatory signed in (services.languages): every email
-    # to them is written in it, whoever's action sends it. Not personal data
-    # enough to erase: it says which page was read, not who read it.
+    # to them is written in it, whoever's action sends it. Reset on
+    # withdrawal, with everything else that could say who signed.
     language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     # HMAC of the signer's IP under a server key: enough to see many
     # signatures from one network, useless for finding the person.
@@ -282,6 +282,9 @@ class Signature(db.Model):
         self.contact_role = None
         self.ip_hash = None
         self.rejection_reason = None
+        # No email goes to a withdrawn signature; the language it was read in
+        # (Russian, on a statement about Chechnya) says something of who signed.
+        self.language = "en"
         return True
 
     def __repr__(self) -> str:

@@ -110,18 +110,23 @@ def _render(
     ``statement`` is passed rather than read from ``signature.statement``: the
     sign-on form renders for a signature not yet in the database, with the
     statement the page already holds, and a lazy load would cost a query.
+    It is written in the language the signatory signed in, whichever
+    request (theirs, a repeat from another page, an admin's) sends it.
     """
-    return outbox.render(
-        kind,
-        sender_name=statement.publisher,
-        email_kind=kind,  # the layout titles the HTML with the email's subject
-        statement=statement,
-        statement_title=statement.title_in(signature.language),
-        signature=signature,
-        statement_url=public_url("public.statement", slug=statement.slug, lang=signature.language),
-        withdraw_url=_link("signing.withdraw", signature, tokens.WITHDRAW),
-        **context,
-    )
+    with speaking(signature.language):
+        return outbox.render(
+            kind,
+            sender_name=statement.publisher,
+            email_kind=kind,  # the layout titles the HTML with the email's subject
+            statement=statement,
+            statement_title=statement.title_in(signature.language),
+            signature=signature,
+            statement_url=public_url(
+                "public.statement", slug=statement.slug, lang=signature.language
+            ),
+            withdraw_url=_link("signing.withdraw", signature, tokens.WITHDRAW),
+            **context,
+        )
 
 
 def _link(endpoint: str, signature: Signature, purpose: str) -> str:

@@ -257,7 +257,7 @@ def _send_one(
 ) -> smtp.Outgoing | None:
     """Send ``message``: itself if the server accepted it, None if it refused it."""
     try:
-        connection.send(smtp.to_message(message))
+        connection.send(smtp.to_message(message), envelope_from=smtp.envelope_sender())
     except smtp.MESSAGE_ERRORS as exc:
         permanent = smtp.is_permanent(exc)
         error = smtp.describe(exc)

@@ -12,6 +12,7 @@ import ssl
 from dataclasses import dataclass, fields
 from email import policy
 from email.errors import MessageError
+from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -143,15 +144,22 @@ def to_message(row: Outgoing) -> Message:
     return message
 
 
-def _sender(default: str, name: str | None) -> str | tuple[str, str]:
+def _sender(default: str, name: str | None) -> str:
     """The site's own address, under the publisher's name when the email has one.
 
     Only the name changes: the address stays the one SPF, DKIM and DMARC
-    vouch for. Flask-Mail encodes a non-ASCII name.
+    vouch for. The name is quoted as RFC 5322 wants, so a comma, colon or
+    "<...>" in it ("Workers, Peasants & Students") stays part of the name and
+    never becomes an address; Flask-Mail encodes a non-ASCII one.
     """
     if not name:
         return default
-    return (name, parseaddr(default)[1])
+    return str(Address(display_name=name, addr_spec=envelope_sender()))
+
+
+def envelope_sender() -> str:
+    """The bare address of MAIL_DEFAULT_SENDER: SMTP's MAIL FROM, where bounces go."""
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
 
 
 def site_domain() -> str:

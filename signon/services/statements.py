@@ -10,7 +10,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import frontmatter
+import yaml
 from sqlalchemy import Row, func, select, update
+from sqlalchemy.orm import selectinload
 
 from ..database import require_write, utcnow
 from ..extensions import db
@@ -47,7 +49,9 @@ class StatementImportError(ValueError):
     """A statement file that cannot be imported; the message says why."""
 
 
-def parse_statement_file(text: str, *, default_slug: str | None = None) -> dict[str, object]:
+def parse_statement_file(
+    text: str, *, default_slug: str | None = None, default_language: str | None = None
+) -> dict[str, object]:
     """Split a statement file into its settings and Markdown body.
 
     The file starts with its settings between two ``---`` lines, then the
@@ -80,7 +84,7 @@ def parse_statement_file(text: str, *, default_slug: str | None = None) -> dict[
     if flag not in (True, False, "true", "false"):
         raise StatementImportError("needs_verification must be true or false.")
     settings["needs_verification"] = flag in (True, "true")
-    settings["language"] = _language(settings["language"] or DEFAULT_LANGUAGE)
+    settings["language"] = _language(settings["language"] or default_language or DEFAULT_LANGUAGE)
     settings["standfirst"] = settings["standfirst"] or None
     settings["body"] = body
     return settings
@@ -118,36 +122,70 @@ def read_settings(text: str, allowed: set[str]) -> tuple[dict[str, object], str]
     """The settings (only ``allowed`` ones) and the body of a statement file.
 
     signon's own ``key: value`` lines are read as they are written, so a
-    title such as ``Solidarity: now`` or ``No`` stays text. A block that is
-    not in that form is read as YAML front matter (python-frontmatter).
+    title such as ``Solidarity: now``, ``No`` or ``Stop the war #NoWar``
+    stays text, and a misspelt key is an error. A block with the marks of
+    YAML (quoted values, lists, comments) or a key of WordPress or Hugo
+    (``date``, ``tags``...) is read as YAML front matter (python-frontmatter).
     """
-    try:
+    if not _is_front_matter(_settings_block(text)):
         return _split(text, allowed)
-    except StatementImportError as own_form:
-        if not text.lstrip("\ufeff").startswith("---"):
-            raise
-        try:
-            post = frontmatter.loads(text.lstrip("\ufeff"))
-        except Exception:  # noqa: BLE001 -- YAML's many errors: the file is in neither form
-            raise own_form from None
-        if not isinstance(post.metadata, dict) or not post.metadata:
-            raise own_form from None
-        return _from_front_matter(post.metadata, allowed), post.content.strip() + "\n"
+    try:
+        post = frontmatter.loads(text.lstrip("\ufeff"))
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StatementImportError(f"The front matter is not valid YAML: {first}") from None
+    if not isinstance(post.metadata, dict) or not post.metadata:
+        raise StatementImportError("The front matter holds no settings.")
+    return _from_front_matter(post.metadata, allowed), post.content.strip() + "\n"
 
 
 def ignored_settings(text: str) -> list[str]:
     """The front matter keys of ``text`` that signon does not use (tags, layout...)."""
     try:
-        _split(text, _FIELDS)
-        return []
-    except StatementImportError:
-        pass
-    try:
+        if not _is_front_matter(_settings_block(text)):
+            return []
         metadata = frontmatter.loads(text.lstrip("\ufeff")).metadata
-    except Exception:  # noqa: BLE001 -- not front matter either: nothing was ignored
+    except (StatementImportError, yaml.YAMLError):
         return []
     used = _FIELDS | set(_FRONT_MATTER_NAMES) | {"draft"}
     return sorted(str(key) for key in metadata if key not in used)
+
+
+# Keys of WordPress and Hugo front matter that signon's own files never have.
+_EXPORT_KEYS = {
+    *_FRONT_MATTER_NAMES,
+    *("draft", "tags", "categories", "layout", "type", "weight", "aliases", "url"),
+    *("permalink", "status", "id", "guid", "keywords", "image", "toc", "menu"),
+}
+
+
+def _settings_block(text: str) -> list[str]:
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise StatementImportError("The file must start with a '---' settings block.")
+    try:
+        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
+    except StopIteration:
+        raise StatementImportError("The settings block has no closing '---'.") from None
+    return lines[1:end]
+
+
+def _is_front_matter(block: list[str]) -> bool:
+    """Whether a settings block is YAML rather than signon's own ``key: value`` lines."""
+    for line in block:
+        if not line.strip():
+            continue
+        if line[0].isspace() or line.lstrip().startswith(("- ", "#")):
+            return True  # nesting, a list, a comment line
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if key.strip() in _EXPORT_KEYS and key.strip() not in _FIELDS:
+            return True
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            return True  # a quoted value: the quotes are YAML's, not the text's
+        if value.startswith(("[", "{")):
+            return True
+    return False
 
 
 def _from_front_matter(metadata: dict[str, object], allowed: set[str]) -> dict[str, object]:
@@ -204,15 +242,11 @@ def _deadline(value: object) -> dt.datetime | None:
 
 def _split(text: str, allowed: set[str]) -> tuple[dict[str, object], str]:
     """signon's own form: ``key: value`` lines (only ``allowed`` keys), then the body."""
+    block = _settings_block(text)
     lines = text.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
-        raise StatementImportError("The file must start with a '---' settings block.")
-    try:
-        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
-    except StopIteration:
-        raise StatementImportError("The settings block has no closing '---'.") from None
+    end = len(block) + 1
     settings: dict[str, object] = {}
-    for number, line in enumerate(lines[1:end], 2):
+    for number, line in enumerate(block, 2):
         if not line.strip():
             continue
         key, sep, value = line.partition(":")
@@ -263,22 +297,24 @@ def import_statement(
 
     With a ``language`` other than the statement's own, the file is a
     translation (``parse_translation_file``) of a statement that must exist,
-    and replaces any earlier translation into that language. Returns the
-    statement and whether anything was created (a statement, or a language).
+    and replaces any earlier translation into that language; for a statement
+    not yet imported, a complete file is its original in that language.
+    Returns the statement and whether anything was created (a statement, or
+    a language).
     """
     if language is not None:
         _language(language)
-        translation = parse_translation_file(text)
-        existing = db.session.scalar(
-            select(Statement).where(Statement.slug == translation["slug"])
-        )
-        if existing is None:
+        named, _ = read_settings(text, _FIELDS)
+        slug = _text(named, "slug") or default_slug or ""
+        existing = db.session.scalar(select(Statement).where(Statement.slug == slug))
+        if existing is not None and language != existing.language:
+            return existing, _translate(existing, language, parse_translation_file(text))
+        if existing is None and not named.get("publisher"):
             raise StatementImportError(
-                f"There is no statement {translation['slug']!r} to translate; import it first."
+                f"There is no statement {slug!r} to translate; import it first."
             )
-        if language != existing.language:
-            return existing, _translate(existing, language, translation)
-    settings = parse_statement_file(text, default_slug=default_slug)
+    # The original: a new statement in ``language``, or its own language's text.
+    settings = parse_statement_file(text, default_slug=default_slug, default_language=language)
     if language is not None and settings["language"] != language:
         raise StatementImportError(
             f"The file says it is in {settings['language']!r}, not {language!r}."
@@ -493,6 +529,7 @@ def open_statements() -> list[Statement]:
         db.session.scalars(
             select(Statement)
             .where(Statement.state != StatementState.draft)
+            .options(selectinload(Statement.translations))  # their titles, in one query
             .order_by(Statement.published_on.desc(), Statement.id.desc())
         )
     )

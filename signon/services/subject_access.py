@@ -108,6 +108,7 @@ def _signature_dict(signature: Signature) -> dict[str, Any]:
         "contact_name": signature.contact_name,
         "contact_email": signature.contact_email,
         "contact_role": signature.contact_role,
+        "language": signature.language,
         "network_hash": signature.ip_hash,
         "signed_at": _iso(signature.created_at),
         "confirmed_at": _iso(signature.confirmed_at),

@@ -37,6 +37,7 @@ from .services.languages import (
     LOCALES,
     current_language,
     language_name,
+    remember_locales,
     text_direction,
 )
 from .services.urls import public_url
@@ -85,12 +86,14 @@ def init_app(app: Flask) -> None:
 # Parsed once: Flask-Babel takes a Locale as it is, where a name is parsed
 # again on every request (a sixth of a cached page's time).
 _PARSED = {code: Locale.parse(locale) for code, locale in LOCALES.items()}
+remember_locales(_PARSED)
 
 
 def _select_locale() -> Locale:
     if not has_request_context():
         return _PARSED[DEFAULT_LANGUAGE]
-    named = request.args.get(LANGUAGE_ARG)
+    # Most requests name no language: their query is not parsed for one.
+    named = request.args.get(LANGUAGE_ARG) if b"lang=" in request.query_string else None
     if named in LANGUAGES:
         g.language_in_url = named
         return _PARSED[named]

@@ -27,11 +27,24 @@ LOCALES = {"en": "en_GB", "es": "es", "ru": "ru", "ar": "ar"}
 _LANGUAGE_OF_LOCALE = {locale: code for code, locale in LOCALES.items()}
 
 
+# The request's locales are parsed once (signon.i18n); they are known by
+# identity here, which spares a cached page formatting the locale's name.
+_LANGUAGE_OF_OBJECT: dict[int, str] = {}
+
+
+def remember_locales(parsed: dict[str, Locale]) -> None:
+    """Note the Locale objects the request's language is chosen among."""
+    _LANGUAGE_OF_OBJECT.update({id(locale): code for code, locale in parsed.items()})
+
+
 def current_language() -> str:
     """The code (``en``, ``ru``...) of the language being spoken now."""
     locale = get_locale()
     if locale is None:
         return DEFAULT_LANGUAGE
+    known = _LANGUAGE_OF_OBJECT.get(id(locale))
+    if known is not None:
+        return known
     return _LANGUAGE_OF_LOCALE.get(str(locale), locale.language)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta
+from markupsafe import Markup
 
 from .models import OrganisationType, OutboxState, SignatureState
 from .services.countries import country_name
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["timestamp"] = timestamp
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["isolate"] = isolate
     # States are compared as enums in templates: `s.state is sameas SignatureState.verified`.
     app.jinja_env.globals.update(
         outbox_state=labels.outbox_state,
@@ -66,6 +68,12 @@ def timestamp(value: dt.datetime | None) -> str:
 def number(value: int | float) -> str:
     """A number with the language's grouping: 100,000 / 100 000 / 100.000."""
     return format_decimal(value)
+
+
+def isolate(text: str) -> Markup:
+    """``text`` in ``<bdi>``, so that a title or name written right to left (or left
+    to right in an Arabic sentence) keeps the sentence's punctuation in place."""
+    return Markup("<bdi>{}</bdi>").format(text)
 
 
 def duration(seconds: int) -> str:

@@ -251,3 +251,46 @@ def test_withdrawing_forgets_the_language(client, app, translated):
     withdraw = link_in(outbox(app)[0], "withdraw")
     client.post(withdraw)
     assert signatures(app)[0].language == "en"
+
+
+def test_a_list_grouped_by_country_follows_the_readers_alphabet(client, app, statement):
+    from factories import make_signature
+
+    with app.app_context():
+        for code in ("DE", "AT", "JP"):  # Germany, Austria, Japan
+            make_signature(1, org_name=f"Union in {code}", country=code)
+
+    def order(language: str) -> list[str]:
+        html = client.get(f"/s/{statement}/signatories?group=1&lang={language}").get_data(
+            as_text=True
+        )
+        return re.findall(r'<h2 id="country-([A-Z]{2})"', html) or re.findall(
+            r"Union in ([A-Z]{2})", html
+        )
+
+    assert order("en") == ["AT", "DE", "JP"]  # Austria, Germany, Japan
+    assert order("ru") == ["AT", "DE", "JP"]  # Австрия, Германия, Япония
+    assert order("es") == ["DE", "AT", "JP"]  # Alemania, Austria, Japón
+
+
+def test_titles_quoted_in_sentences_are_isolated(client, app, statement):
+    sign(client, statement, headers={"Accept-Language": "ar"})
+    html = client.get(link_in(outbox(app)[0], "confirm")).get_data(as_text=True)
+    assert "<bdi>A Test Statement</bdi>" in html
+
+
+def test_a_delivery_pack_is_written_in_the_statements_language(runner, app, tmp_path):
+    import zipfile
+
+    path = tmp_path / "es.md"
+    path.write_text(
+        "---\nslug: en-espanol\ntitle: Declaración\npublisher: Sindicato\nstate: open\n"
+        "language: es\n---\nTexto.\n",
+        "utf-8",
+    )
+    assert runner.invoke(args=["statements", "import", str(path)]).exit_code == 0
+    out = tmp_path / "pack.zip"
+    result = runner.invoke(args=["statements", "pack", "en-espanol", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    document = zipfile.ZipFile(out).read("statement.html").decode()
+    assert '<html lang="es"' in document

@@ -342,7 +342,8 @@ def test_production_smoke(redis_prefix, app_factory, processes, tmp_path):
         email = CONTACT["contact_email"]
         confirm_email = one_email(server, email, "Please confirm your signature")
         assert TITLE in confirm_email["Subject"]
-        assert confirm_email["From"] == "Statements <statements@example.test>"
+        # The statement's publisher by name, at the configured sender's address.
+        assert confirm_email["From"] == "The Test Federation <statements@example.test>"
         confirm = path_of_link(confirm_email, "confirm")
         button = visitor.get(confirm)
         assert button.status == 200 and "Confirm our signature" in button.text

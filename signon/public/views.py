@@ -117,7 +117,11 @@ def signatories(slug: str) -> Response:
         shown.offer(cached(found, "countries", listing.countries))
         offset = (page - 1) * SIGNATORIES_PER_PAGE
         if shown.group.data:
-            counts = listing.countries(found, selection)
+            # Grouped in the order of the reader's country names (the page
+            # is keyed by language), and paged in that same order.
+            counts = listing.by_country_name(
+                listing.countries(found, selection), current_language()
+            )
             groups = listing.grouped(found, selection, counts, SIGNATORIES_PER_PAGE, offset)
             listed = []
         else:

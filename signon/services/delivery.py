@@ -34,6 +34,7 @@ from ..database import utcnow
 from ..models.signature import fold_name
 from . import exports, listing
 from .countries import country_name
+from .languages import speaking
 from .markdown import render_markdown
 from .public import PublicSignatory
 from .statements import StatementView, Tally, tally
@@ -100,11 +101,11 @@ class CountryGroup:
     signatories: list[PublicSignatory]
 
 
-def _groups(signatories: Iterable[PublicSignatory]) -> list[CountryGroup]:
+def _groups(signatories: Iterable[PublicSignatory], language: str) -> list[CountryGroup]:
     by_country: dict[str, list[PublicSignatory]] = {}
     for signatory in signatories:
         by_country.setdefault(signatory.country, []).append(signatory)
-    ordered = sorted(by_country, key=lambda code: fold_name(country_name(code)))
+    ordered = sorted(by_country, key=lambda code: fold_name(country_name(code, language)))
     return [CountryGroup(code, by_country[code]) for code in ordered]
 
 
@@ -146,17 +147,21 @@ def build(statement: StatementView, out: IO[bytes]) -> Pack:
     signatories = list(listing.stream(statement))  # one reading for every file
     now = utcnow()
     generated = exports.timestamp(now) or ""
-    files: dict[str, bytes] = {
-        "statement.html": render_template(
+    # The document is for the statement's addressees: in the statement's own
+    # language, whoever makes it (an admin's browser may speak another).
+    with speaking(statement.language):
+        document = render_template(
             "pack/statement.html",
             statement=statement,
             body=render_markdown(statement.body),
             tally=figures,
             listed=len(signatories),
-            groups=_groups(signatories),
+            groups=_groups(signatories, statement.language),
             generated=now,
             page_url=public_url("public.statement", slug=statement.slug),
-        ).encode(),
+        )
+    files: dict[str, bytes] = {
+        "statement.html": document.encode(),
         "signatories.csv": "".join(exports.csv_chunks(signatories)).encode(),
         "signatories.json": "".join(
             exports.json_chunks(

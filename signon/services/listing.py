@@ -221,6 +221,11 @@ def countries(
     return sorted(counts, key=lambda pair: fold_name(country_name(pair[0])))
 
 
+def by_country_name(counts: Iterable[tuple[str, int]], language: str) -> list[tuple[str, int]]:
+    """``counts`` (as ``countries`` gives them) in the order of their names in ``language``."""
+    return sorted(counts, key=lambda pair: fold_name(country_name(pair[0], language)))
+
+
 def types(statement: StatementRef) -> list[tuple[OrganisationType, int]]:
     """(type, listed signatories) for each type on the list, the most frequent first."""
     query = (

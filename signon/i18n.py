@@ -137,66 +137,64 @@ def language_key() -> str:
 
 @dataclass(frozen=True)
 class LanguageLink:
-    """This page in one language: for the switcher and ``hreflang`` alternates."""
+    """This page in one language, for the switcher."""
 
     code: str
     name: str
     url: str
     current: bool
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """This page's absolute address in one language (or ``x-default``), for search engines."""
+
     hreflang: str
+    url: str
 
 
-def language_links(**args: Any) -> list[LanguageLink]:
-    """The page being shown, in each language; empty where a GET cannot show it again.
+def _this_page(args: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The endpoint and values that show the current page again; None if a GET cannot.
 
     Only the path and ``args`` are carried over, never the request's own
     query: a public page is cached for every visitor, and one visitor's query
     must not reach the next in a link (pages pass the arguments their cache
     key covers, such as the list's search).
     """
-    rule = request.url_rule
-    if request.method not in ("GET", "HEAD") or rule is None or request.endpoint is None:
+    if request.method not in ("GET", "HEAD") or request.url_rule is None:
+        return None
+    if request.endpoint is None:
+        return None
+    return request.endpoint, {**(request.view_args or {}), **args}
+
+
+def language_links(**args: Any) -> list[LanguageLink]:
+    """The page being shown, in each language; empty where a GET cannot show it again."""
+    page = _this_page(args)
+    if page is None:
         return []
-    if not args and "language_links" in g:
-        return g.language_links
+    endpoint, values = page
     current = current_language()
-    values = {**(request.view_args or {}), **args}
-    links = [
+    return [
         LanguageLink(
-            code=code,
-            name=name,
-            url=url_for(request.endpoint, **values, **{LANGUAGE_ARG: code}),
-            current=code == current,
-            hreflang=code,
+            code, name, url_for(endpoint, **values, **{LANGUAGE_ARG: code}), code == current
         )
         for code, name in LANGUAGES.items()
     ]
-    if not args:
-        g.language_links = links
-    return links
 
 
-def language_alternates(**args: Any) -> list[LanguageLink]:
+def language_alternates(**args: Any) -> list[Alternate]:
     """Absolute ``hreflang`` alternates of a public page, and its ``x-default``."""
-    if request.endpoint is None or not request.endpoint.startswith("public."):
+    page = _this_page(args)
+    if page is None or not page[0].startswith("public."):
         return []
-    links = language_links(**args)
-    if not links:
-        return []
-    values = {**(request.view_args or {}), **args}
-    default = public_url(request.endpoint, **values)
+    endpoint, values = page
     return [
         *(
-            LanguageLink(
-                link.code,
-                link.name,
-                public_url(request.endpoint, **values, lang=link.code),
-                link.current,
-                link.code,
-            )
-            for link in links
+            Alternate(code, public_url(endpoint, **values, **{LANGUAGE_ARG: code}))
+            for code in LANGUAGES
         ),
-        LanguageLink("", "", default, False, "x-default"),
+        Alternate("x-default", public_url(endpoint, **values)),
     ]
 
 

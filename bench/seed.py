@@ -33,7 +33,7 @@ from signon.database import utcnow, write_transaction
 from signon.extensions import db
 from signon.models import OrganisationType, OutboxMessage, OutboxState, Signature, SignatureState
 from signon.models.signature import new_link_id
-from signon.services.statements import import_statement
+from signon.services.authoring import import_statement
 
 SLUG = "viral-benchmark"
 TITLE = "Solidarity With the Striking Dock Workers"

@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 
 from .database import checkpoint_after_erasure, write_transaction
 from .models import Admin
-from .services import admins, delivery, outbox, privacy, retention, statements
+from .services import admins, authoring, delivery, outbox, privacy, retention, statements
 from .services.languages import LANGUAGES
 
 admin_cli = AppGroup("admin", help="Manage admin accounts.")
@@ -153,13 +153,13 @@ def purge_sent(days: int | None) -> None:
 def load_demo() -> None:
     """Load the demo statement (safe to run again: it updates in place)."""
     with write_transaction():
-        statement, created = statements.import_statement(DEMO_STATEMENT.read_text("utf-8"))
+        statement, created = authoring.import_statement(DEMO_STATEMENT.read_text("utf-8"))
         slug = statement.slug
         # Its translations sit beside it: <name>.<language>.md.
         for language in LANGUAGES:
             translation = DEMO_STATEMENT.with_suffix(f".{language}.md")
             if translation.exists():
-                statements.import_statement(translation.read_text("utf-8"), language)
+                authoring.import_statement(translation.read_text("utf-8"), language)
     verb = "Loaded" if created else "Updated"
     click.echo(f"{verb} the demo statement at /s/{slug}.")
 
@@ -182,7 +182,7 @@ def import_statement(path: Path, language: str | None) -> None:
     try:
         text = path.read_text("utf-8")
         with write_transaction():
-            statement, created = statements.import_statement(
+            statement, created = authoring.import_statement(
                 text, language, default_slug=statements.slug_from(path.stem)
             )
             slug, original = statement.slug, statement.language

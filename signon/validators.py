@@ -91,8 +91,10 @@ def clean_name(value: Any) -> Any:
 class PlainText:
     """Text as a person types it: no control, invisible or markup characters."""
 
-    def __init__(self, multiline: bool = False) -> None:
+    def __init__(self, multiline: bool = False, markup: bool = False) -> None:
         self.multiline = multiline
+        # Markdown, rendered with HTML off and sanitised: "<b>" shows as text.
+        self.markup = markup
 
     def __call__(self, form: Form, field: Field) -> None:
         value = field.data or ""
@@ -123,7 +125,7 @@ class PlainText:
                 or _is_variation_selector(char)
             ):
                 raise ValidationError(_("Please remove the invisible control characters."))
-        if _MARKUP.search(value):
+        if not self.markup and _MARKUP.search(value):
             raise ValidationError(_("Please write plain text, without HTML tags."))
 
 

@@ -18,6 +18,7 @@ from signon.models import (
     SignatureState,
     Statement,
     StatementState,
+    StatementVersion,
 )
 from signon.services import admins, statements
 from signon.services.addresses import configured_canonical_email
@@ -50,6 +51,19 @@ def make_statement(
             **fields,
         )
         db.session.add(statement)
+        if state is not StatementState.draft:
+            # Published: its text is version 1, as the editor would have made it.
+            db.session.flush()
+            statement.version = 1
+            db.session.add(
+                StatementVersion(
+                    statement_id=statement.id,
+                    number=1,
+                    title=statement.title,
+                    standfirst=statement.standfirst,
+                    body=body,
+                )
+            )
     return statement
 
 

@@ -20,8 +20,10 @@ from factories import make_signature
 from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ON_POSTGRES
 from test_browser import CONTACT, Site, language, page, site  # noqa: F401  (fixtures)
 
+from signon.database import write_transaction
 from signon.extensions import db
 from signon.models import Statement
+from signon.services import authoring
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
@@ -38,6 +40,7 @@ PUBLIC = [
     "/s/test-statement/figures",
     "/s/test-statement/embed",
     "/s/test-statement/print",
+    "/s/test-statement/versions",  # with two versions and what changed
     "/s/closed-statement",
     "/s/test-statement/signed",
     "/confirm/not-a-real-token",
@@ -45,7 +48,14 @@ PUBLIC = [
     "/privacy",
     "/no-such-page",
 ]
-ADMIN = ["/admin/", "/admin/statements", "/admin/outbox", "/admin/people"]
+ADMIN = [
+    "/admin/",
+    "/admin/statements",
+    "/admin/statements/new",
+    "/admin/statements/1/edit",  # the test statement: published, with versions
+    "/admin/outbox",
+    "/admin/people",
+]
 
 
 def _violations(checked) -> list[str]:
@@ -93,6 +103,13 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
             make_signature(
                 statement.id, org_name=f"Listed Dock Union {n}", country=country, city="Lyon"
             )
+        with write_transaction():
+            authoring.save(
+                db.session.get(Statement, statement.id),
+                {"body": statement.body + "\nA second paragraph, added later.\n"},
+                None,
+                note="Added a paragraph",
+            )
     page.goto(f"{site.origin}/s/test-statement#sign")
     assert page.locator("html").get_attribute("lang") == language
     page.locator("#org_name").fill("Accessible Dockers")
@@ -126,6 +143,19 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
         page.goto(site.origin + path)
         assert "/admin/login" not in page.url, "the admin is not logged in"
         found += _violations(page)
+    # The editor with its preview, then with its errors.
+    page.goto(f"{site.origin}/admin/statements/new")
+    page.locator("#title").fill("A statement in the making")
+    page.locator("#body").fill("Some **text**.[^1]\n\n[^1]: A note.\n")
+    with page.expect_navigation():
+        page.locator("button[name=preview]").click()
+    assert page.locator("#preview h1").count() == 1
+    found += _violations(page)
+    page.locator("#title").fill("")
+    with page.expect_navigation():
+        page.locator("button[name=save]").click()
+    assert page.locator(".error-summary").count() == 1
+    found += _violations(page)
     page.goto(f"{site.origin}/admin/")
     assert "Accessible Dockers" in page.locator("main").inner_text()  # the queue has a row
     page.goto(f"{site.origin}/s/test-statement/signatories?q=dock&group=1")

@@ -211,6 +211,68 @@ def test_the_paths_that_go_wrong(site: Site, page: playwright_api.Page) -> None:
     assert page.get_by_role("button", name="Sign the statement").count() == 0
 
 
+def _log_in(site: Site, page: playwright_api.Page) -> None:
+    page.goto(f"{site.origin}/admin/login")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+
+
+def test_an_admin_writes_previews_publishes_and_edits_a_statement(
+    site: Site, page: playwright_api.Page
+) -> None:
+    """The editor without a script of its own: write, preview, fix, publish, change, changelog."""
+    _log_in(site, page)
+    page.goto(f"{site.origin}/admin/statements")
+    with page.expect_navigation():
+        page.get_by_role("link", name="New statement").click()
+    page.get_by_label("Title").fill("Stand with the night shift")
+    page.get_by_label("Publisher").fill("Night Workers' Union")
+    page.get_by_label("Text", exact=True).fill(
+        "We stand with the **night shift**.[^1]\n\n[^1]: Since <em>2026</em>.\n"
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview").click()
+    # The preview is rendered as the public page will be, and nothing is saved.
+    preview = page.locator("#preview")
+    assert preview.locator("h1").inner_text() == "Stand with the night shift"
+    assert preview.locator("strong").inner_text() == "night shift"
+    assert "Since <em>2026</em>." in preview.inner_text()  # markup stays text
+    assert page.get_by_label("Title").input_value() == "Stand with the night shift"
+
+    # A mistake is named, linked, and focused; what was typed stays.
+    page.get_by_label("Publisher").fill("")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create").click()
+    page.wait_for_load_state("load")
+    assert page.title().startswith("Error: ")
+    assert page.evaluate("document.activeElement.className") == "alert error-summary"
+    page.locator(".error-summary").get_by_role("link", name=re.compile("^Publisher")).click()
+    assert page.evaluate("document.activeElement.id") == "publisher"
+    page.keyboard.type("Night Workers' Union")
+    page.get_by_label("Open").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create").click()
+    assert "published as version 1" in page.locator(".flash").inner_text()
+    # Published: the address is fixed, and a change of text is a new version.
+    assert page.get_by_label("Address").get_attribute("readonly") is not None
+    page.get_by_label("Text", exact=True).fill(
+        "We stand with the **night shift** and the cleaners.[^1]\n\n[^1]: Since 2026.\n"
+    )
+    page.get_by_label("What changed").fill("Named the cleaners")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    assert "published as version 2" in page.locator(".flash").inner_text()
+
+    page.goto(f"{site.origin}/s/stand-with-the-night-shift")
+    assert "the cleaners" in page.locator(".body").inner_text()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("see what changed")).click()
+    assert "Named the cleaners" in page.locator("main").inner_text()
+    assert page.locator(".diff ins").first.inner_text().strip().startswith("[added:")
+
+
 def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> None:
     """The list's GET form, by keyboard; the download links answer files."""
     page.goto(f"{site.origin}/s/test-statement/signatories")
@@ -284,12 +346,12 @@ def test_the_journey_in_every_language(app, site: Site, page, language: str) -> 
     page or an email, apart from brand names, links and addresses.
     """
     from signon.database import write_transaction
-    from signon.services import statements
+    from signon.services import authoring
 
     if language in TRANSLATIONS:
         title, text = TRANSLATIONS[language]
         with app.app_context(), write_transaction():
-            statements.import_statement(
+            authoring.import_statement(
                 f"---\nslug: test-statement\ntitle: {title}\n---\n{text}\n", language
             )
     else:

@@ -9,7 +9,7 @@ from factories import make_statement
 from helpers import VALID_FORM, link_in, outbox, sign, signatures
 
 from signon.database import write_transaction
-from signon.services import statements
+from signon.services import authoring, statements
 
 RUSSIAN_TITLE = "Заявление о солидарности"
 RUSSIAN_TEXT = """---
@@ -26,7 +26,7 @@ title: Заявление о солидарности
 def translated(app, statement):
     """The statement, with a Russian text imported beside its English one."""
     with app.app_context(), write_transaction():
-        statements.import_statement(RUSSIAN_TEXT.format(slug=statement), "ru")
+        authoring.import_statement(RUSSIAN_TEXT.format(slug=statement), "ru")
     return statement
 
 
@@ -107,14 +107,14 @@ def test_a_statement_is_read_in_its_translation_where_there_is_one(client, trans
 
 def test_importing_a_translation_needs_the_statement_and_replaces_the_earlier(app, translated):
     with app.app_context(), write_transaction():
-        _, created = statements.import_statement(
+        _, created = authoring.import_statement(
             RUSSIAN_TEXT.format(slug=translated).replace("вместе", "рядом"), "ru"
         )
         assert created is False
         with pytest.raises(statements.StatementImportError, match="no statement"):
-            statements.import_statement(RUSSIAN_TEXT.format(slug="no-such-thing"), "ru")
+            authoring.import_statement(RUSSIAN_TEXT.format(slug="no-such-thing"), "ru")
         with pytest.raises(statements.StatementImportError, match="settings block"):
-            statements.import_statement("no block", "ru")
+            authoring.import_statement("no block", "ru")
     with app.app_context():
         view = statements.statement_view(translated)
         assert view.languages == ["en", "ru"]

@@ -29,6 +29,7 @@ CACHEABLE = {
     "api.signatories",
     "api.openapi",
     "public.privacy",
+    "public.versions",
 }
 
 
@@ -37,6 +38,7 @@ def _url_for_rule(rule, token: str) -> str:
         "slug": "test-statement",
         "token": token,
         "signature_id": "1",
+        "statement_id": "1",
         "message_id": "1",
         "filename": "style.css",
     }

@@ -27,7 +27,7 @@ from signon import create_app  # noqa: E402
 from signon.cli import DEMO_STATEMENT  # noqa: E402
 from signon.database import db, utcnow, write_transaction  # noqa: E402
 from signon.models import OrganisationType, Signature  # noqa: E402
-from signon.services import statements  # noqa: E402
+from signon.services import authoring, statements  # noqa: E402
 from signon.services.addresses import configured_canonical_email  # noqa: E402
 from signon.services.languages import LANGUAGES  # noqa: E402
 
@@ -66,11 +66,11 @@ def main() -> None:
     with app.app_context():
         db.create_all()
         with write_transaction():
-            statement, _ = statements.import_statement(DEMO_STATEMENT.read_text("utf-8"))
+            statement, _ = authoring.import_statement(DEMO_STATEMENT.read_text("utf-8"))
             for language in LANGUAGES:
                 translation = DEMO_STATEMENT.with_suffix(f".{language}.md")
                 if translation.exists():
-                    statements.import_statement(translation.read_text("utf-8"), language)
+                    authoring.import_statement(translation.read_text("utf-8"), language)
             for n, (name, kind, country, city) in enumerate(SIGNATORIES):
                 email = f"contact{n}@example.org"
                 signature = Signature(

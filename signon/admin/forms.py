@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, ValidationError
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+import hashlib
+import json
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+
+from ..models import Statement, StatementState
 from ..services.addresses import EmailNotValidError, normalise_email
+from ..services.authoring import EDITABLE
+from ..services.languages import LANGUAGES
+from ..services.statements import slug_from
 from ..validators import PlainText, clean_text, email_problem
 
 
@@ -56,3 +78,132 @@ class RejectForm(FlaskForm):
         filters=[clean_text],
         validators=[Optional(), Length(max=500), PlainText()],
     )
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+_REQUIRED = _l("Please fill in this field.")
+
+
+class StatementForm(FlaskForm):
+    """A statement's text and settings, as the editor shows them.
+
+    Two submit buttons: "preview" renders what the public page will show and
+    saves nothing; "save" saves. ``seen`` holds a fingerprint of the saved
+    values the editor was opened with, so that two admins editing at once do
+    not silently undo each other's work.
+    """
+
+    title = StringField(
+        _l("Title"),
+        filters=[clean_text],
+        validators=[DataRequired(_REQUIRED), Length(max=300), PlainText()],
+    )
+    slug = StringField(
+        _l("Address"),
+        filters=[clean_text, _lower],
+        validators=[
+            Optional(),
+            Length(max=80),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message=_l("Use only a-z, 0-9 and single dashes, for example our-statement."),
+            ),
+        ],
+    )
+    standfirst = TextAreaField(
+        _l("Standfirst"),
+        filters=[clean_text],
+        validators=[Optional(), Length(max=600), PlainText()],
+    )
+    publisher = StringField(
+        _l("Publisher"),
+        filters=[clean_text],
+        validators=[DataRequired(_REQUIRED), Length(max=200), PlainText()],
+    )
+    published_on = DateField(
+        _l("Date"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+    )
+    language = SelectField(
+        _l("Language of the text"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+    )
+    body = TextAreaField(
+        _l("Text"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_REQUIRED),
+            Length(max=100_000),
+            PlainText(multiline=True, markup=True),
+        ],
+    )
+    state = RadioField(
+        _l("Status"),
+        choices=[
+            SelectChoice(StatementState.draft.value, lazy_pgettext("statement state", "Draft")),
+            SelectChoice(StatementState.open.value, lazy_pgettext("statement state", "Open")),
+            SelectChoice(StatementState.closed.value, lazy_pgettext("statement state", "Closed")),
+        ],
+        default=StatementState.draft.value,
+    )
+    signing_deadline = DateTimeLocalField(
+        _l("Signing deadline (UTC)"),
+        validators=[Optional()],
+        format="%Y-%m-%dT%H:%M",
+    )
+    needs_verification = BooleanField(_l("Check each signature before it is listed"), default=True)
+    note = StringField(
+        _l("What changed"),
+        filters=[clean_text],
+        validators=[Optional(), Length(max=300), PlainText()],
+    )
+    substantial = BooleanField(_l("This changes what signatories agreed to"))
+    seen = HiddenField()
+
+    def locked(self, statement: Statement | None) -> None:
+        """Fit the form to ``statement``: a published one keeps its address and stays public."""
+        if statement is not None and statement.is_published:
+            self.slug.render_kw = {"readonly": True}
+            self.state.choices = [
+                choice
+                for choice in self.state.choices  # type: ignore[union-attr]
+                if choice.value != StatementState.draft.value
+            ]
+
+    def values(self, statement: Statement | None) -> dict[str, object]:
+        """The settings to save; the slug made from the title if empty, fixed once published."""
+        slug = self.slug.data or slug_from(self.title.data or "")
+        if statement is not None and statement.is_published:
+            slug = statement.slug
+        return {
+            "title": self.title.data,
+            "slug": slug,
+            "standfirst": self.standfirst.data or None,
+            "publisher": self.publisher.data,
+            "published_on": self.published_on.data,
+            "language": self.language.data,
+            "body": self.body.data.rstrip() + "\n",
+            "state": StatementState(self.state.data),
+            "needs_verification": bool(self.needs_verification.data),
+            "signing_deadline": self.signing_deadline.data,
+        }
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        # After the fields' own checks: an empty slug stops its chain (Optional).
+        if self.title.data and not self.slug.data and not slug_from(self.title.data):
+            self.slug.errors.append(
+                _l("The title has no letters a-z to make an address from: please write one.")
+            )
+            return False
+        return valid
+
+
+def fingerprint(statement: Statement) -> str:
+    """A digest of what the editor shows of ``statement``, to notice a change by someone else."""
+    values = {name: str(getattr(statement, name)) for name in EDITABLE}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:32]

@@ -1,32 +1,133 @@
-"""Published statements as admins see them: figures, links, and what to paste to embed one."""
+"""Statements as admins see them: writing and publishing them, their figures, links and embed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 
-from flask import abort, render_template, send_file
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import AuditAction, Statement
-from ..services import audit, delivery, statements
+from ..models import AuditAction, Statement, StatementState
+from ..services import audit, authoring, delivery, statements
+from ..services.markdown import render_markdown
 from . import bp
 from .common import checked
-from .forms import ActionForm
+from .forms import ActionForm, StatementForm, fingerprint
 
 
 @bp.get("/statements")
 @login_required
 def statements_page() -> str:
-    """Every published statement with its counts, its public addresses and embed snippet."""
-    published = statements.open_statements()
+    """Every statement, drafts first, with counts, public addresses and embed snippet."""
+    everything = statements.all_statements()
     return render_template(
         "admin/statements.html",
-        statements=[(statement, statements.tally(statement)) for statement in published],
+        statements=[(statement, statements.tally(statement)) for statement in everything],
         action_form=ActionForm(),
+    )
+
+
+@bp.route("/statements/new", methods=["GET", "POST"])
+@login_required
+def new_statement() -> Response | tuple[str, int] | str:
+    """Write a new statement: a draft until its status says otherwise."""
+    form = StatementForm()
+    if not form.is_submitted():
+        newest = db.session.scalar(select(Statement).order_by(Statement.id.desc()).limit(1))
+        # The same organisation usually publishes the next statement too.
+        form.publisher.data = newest.publisher if newest is not None else ""
+        form.published_on.data = dt.date.today()
+        form.language.data = newest.language if newest is not None else "en"
+    return _editor(form, None)
+
+
+@bp.route("/statements/<id:statement_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_statement(statement_id: int) -> Response | tuple[str, int] | str:
+    """Change a statement's text or settings; a published change of its text is a new version."""
+    statement = _statement_or_404(statement_id)
+    form = StatementForm(obj=statement if request.method == "GET" else None)
+    if not form.is_submitted():
+        form.state.data = statement.state.value
+        form.seen.data = fingerprint(statement)
+    return _editor(form, statement)
+
+
+def _statement_or_404(statement_id: int) -> Statement:
+    statement = db.session.get(Statement, statement_id)
+    if statement is None:
+        abort(404, _("There is no such statement."))
+    return statement
+
+
+def _editor(form: StatementForm, statement: Statement | None) -> Response | tuple[str, int] | str:
+    """Show the editor; preview or save what it sent."""
+    form.locked(statement)
+    if not form.is_submitted():
+        return _editor_page(form, statement)
+    if not form.validate():
+        return _editor_page(form, statement), 400
+    values = form.values(statement)
+    if "preview" in request.form:
+        # Shown as the public page will show it: nothing is saved.
+        preview = {**values, "text_language": values["language"], "version": 0}
+        return _editor_page(form, statement, preview=preview)
+    statement_id = statement.id if statement is not None else None
+    try:
+        with write_transaction():
+            current = _statement_or_404(statement_id) if statement_id is not None else None
+            if current is not None and form.seen.data != fingerprint(current):
+                # Saving again (having looked) replaces their change with this one.
+                form.seen.data = fingerprint(current)
+                raise _Conflict
+            edit = authoring.save(
+                current,
+                values,
+                current_user,
+                note=form.note.data or "",
+                substantial=bool(form.substantial.data),
+            )
+            saved_id, version = edit.statement.id, edit.version
+    except authoring.StatementEditError as exc:
+        getattr(form, exc.field).errors = [exc.message]
+        return _editor_page(form, statement), 400
+    except _Conflict:
+        return _editor_page(form, statement, conflict=True), 409
+    if version is not None:
+        flash(_("Saved, and published as version %(number)s.", number=version.number))
+    else:
+        flash(_("Saved."))
+    return redirect(url_for(".edit_statement", statement_id=saved_id))
+
+
+class _Conflict(Exception):
+    """Another admin saved the statement while this one was editing: nothing is written."""
+
+
+def _editor_page(
+    form: StatementForm,
+    statement: Statement | None,
+    *,
+    preview: dict[str, object] | None = None,
+    conflict: bool = False,
+) -> str:
+    return render_template(
+        "admin/statement_editor.html",
+        form=form,
+        statement=statement,
+        preview=preview,
+        # Rendered and sanitised exactly as the public page renders it.
+        preview_body=render_markdown(str(preview["body"])) if preview else None,
+        conflict=conflict,
+        by_version=authoring.signatures_by_version(statement) if statement else {},
+        published=statement is not None and statement.is_published,
+        StatementState=StatementState,
     )
 
 

@@ -5,7 +5,7 @@ from .audit import AuditAction, AuditEvent
 from .network import NetworkKey
 from .outbox import OutboxMessage, OutboxState
 from .signature import OrganisationType, Signature, SignatureState
-from .statement import Statement, StatementState, StatementTranslation
+from .statement import Statement, StatementState, StatementTranslation, StatementVersion
 
 __all__ = [
     "Admin",
@@ -21,4 +21,5 @@ __all__ = [
     "Statement",
     "StatementState",
     "StatementTranslation",
+    "StatementVersion",
 ]

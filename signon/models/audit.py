@@ -31,6 +31,11 @@ class AuditAction(enum.StrEnum):
     password_changed = "password-changed"  # noqa: S105 -- an action name
     deactivate = "deactivate"
     activate = "activate"
+    create_statement = "statement-create"
+    edit_statement = "statement-edit"
+    publish_statement = "statement-publish"
+    close_statement = "statement-close"
+    reopen_statement = "statement-reopen"
 
 
 class AuditEvent(db.Model):
@@ -64,4 +69,7 @@ class AuditEvent(db.Model):
     )
     # Never personal data: state names, counts, "unknown account".
     detail: Mapped[str] = mapped_column(sa.String(500), default="")
+    # What an edit changed: {field: [before, after]}, as JSON text and
+    # numbers. Only for records that hold no personal data (statements).
+    changes: Mapped[dict[str, list[object]] | None] = mapped_column(sa.JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -212,6 +212,11 @@ class Signature(db.Model):
     # to them is written in it, whoever's action sends it. Reset on
     # withdrawal, with everything else that could say who signed.
     language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
+    # The number of the statement's version (StatementVersion.number) that
+    # was public when this was signed. No foreign key: adding one would
+    # rebuild this, the largest table, on SQLite; versions are never deleted
+    # but with their statement, whose signatures go with it.
+    signed_version: Mapped[int | None]
     # HMAC of the signer's IP under a server key: enough to see many
     # signatures from one network, useless for finding the person.
     # It is keyed with the day's NetworkKey and cleared after a day (retention).

@@ -59,6 +59,9 @@ class Statement(db.Model):
     public_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # When public_version last rose: the Last-Modified of exports and feeds.
     public_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The number of its newest published version (StatementVersion); 0 while
+    # it has never been published. Signatures record the one they signed.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -67,6 +70,16 @@ class Statement(db.Model):
         cascade="all, delete-orphan",
         order_by="StatementTranslation.language",
     )
+    versions: Mapped[list[StatementVersion]] = relationship(
+        back_populates="statement",
+        cascade="all, delete-orphan",
+        order_by="StatementVersion.number",
+    )
+
+    @property
+    def is_published(self) -> bool:
+        """Whether it has ever been public: its slug is then fixed, and edits make versions."""
+        return self.version > 0
 
     @property
     def is_open(self) -> bool:
@@ -107,3 +120,36 @@ class StatementTranslation(db.Model):
 
     def __repr__(self) -> str:
         return f"<StatementTranslation {self.statement_id} {self.language}>"
+
+
+class StatementVersion(db.Model):
+    """The text of a statement as it was published, kept for ever.
+
+    A version is made when a statement is first published and at every edit
+    of its published title, standfirst or text; editing a draft makes none.
+    The public changelog (/s/<slug>/versions) shows them with their
+    differences, and each signature names the one it signed.
+    """
+
+    __tablename__ = "statement_version"
+    __table_args__ = (sa.UniqueConstraint("statement_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statement.id", ondelete="CASCADE"))
+    # 1, 2, 3... within the statement.
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(300))
+    standfirst: Mapped[str | None] = mapped_column(sa.String(600))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # What changed, in the publisher's words; public, on the changelog.
+    note: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    # Whether the change alters what signatories agreed to (not a typo).
+    substantial: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Who published it; NULL for the command line (or a deleted admin).
+    admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin.id", ondelete="SET NULL"))
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    statement: Mapped[Statement] = relationship(back_populates="versions")
+
+    def __repr__(self) -> str:
+        return f"<StatementVersion {self.statement_id} {self.number}>"

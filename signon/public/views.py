@@ -27,6 +27,7 @@ from ..services import feeds, listing, statements
 from ..services.languages import current_language
 from ..services.markdown import render_markdown
 from ..services.urls import public_url
+from ..services.versions import changelog
 from ..web.list_form import ListForm
 from ..web.pages import (
     cacheable,
@@ -74,6 +75,17 @@ def statement(slug: str) -> Response:
         return render_statement(found, SignForm(formdata=None) if found.is_open else None)
 
     return public_page(page_key(found, "statement"), render)
+
+
+@bp.get("/s/<slug:slug>/versions")
+def versions(slug: str) -> Response:
+    """The statement's changelog: each published version, its date, and what it changed."""
+    found = get_statement(slug)
+
+    def render() -> str:
+        return render_template("public/versions.html", statement=found, versions=changelog(found))
+
+    return public_page(page_key(found, "versions"), render)
 
 
 def _not_a_search() -> bool:

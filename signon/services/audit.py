@@ -16,11 +16,13 @@ def record(
     subject_admin: Admin | None = None,
     message: OutboxMessage | None = None,
     detail: str = "",
+    changes: dict[str, list[object]] | None = None,
 ) -> AuditEvent:
     """Add one event: who (``admin``; None for a signatory or a stranger) did what to what.
 
     ``detail`` must never hold personal data: whatever an admin typed (a
     rejection reason) could name someone, and the log outlives erasure.
+    ``changes`` ({field: [before, after]}) likewise: only for statements.
     """
     require_write()
     event = AuditEvent(
@@ -31,6 +33,7 @@ def record(
         subject_admin_id=subject_admin.id if subject_admin is not None else None,
         outbox_message_id=message.id if message is not None else None,
         detail=detail,
+        changes=changes,
     )
     db.session.add(event)
     return event

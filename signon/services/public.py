@@ -31,6 +31,7 @@ class NamedStatement(StatementRef, Protocol):
     slug: str
     title: str
     publisher: str
+    version: int
 
     def title_in(self, language: str) -> str:
         """The title in ``language`` where translated, else the original's."""

@@ -102,6 +102,10 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         "email_canonical": canonical,
         "contact_role": data.contact_role or None,
         "language": data.language,
+        # The version public now: within a second (STATEMENT_CACHE_SECONDS)
+        # of an edit, a page read before it may be signed as the new one;
+        # the changelog shows what changed.
+        "signed_version": statement.version or None,
     }
     existing = db.session.scalar(
         _BY_ADDRESS, {"statement_id": statement.id, "canonical": canonical}

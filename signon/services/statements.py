@@ -290,64 +290,6 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=None)
 
 
-def import_statement(
-    text: str, language: str | None = None, *, default_slug: str | None = None
-) -> tuple[Statement, bool]:
-    """Create the statement a file describes, or update the one with its slug.
-
-    With a ``language`` other than the statement's own, the file is a
-    translation (``parse_translation_file``) of a statement that must exist,
-    and replaces any earlier translation into that language; for a statement
-    not yet imported, a complete file is its original in that language.
-    Returns the statement and whether anything was created (a statement, or
-    a language).
-    """
-    if language is not None:
-        _language(language)
-        named, _ = read_settings(text, _FIELDS)
-        slug = _text(named, "slug") or default_slug or ""
-        existing = db.session.scalar(select(Statement).where(Statement.slug == slug))
-        if existing is not None and language != existing.language:
-            return existing, _translate(existing, language, parse_translation_file(text))
-        if existing is None and not named.get("publisher"):
-            raise StatementImportError(
-                f"There is no statement {slug!r} to translate; import it first."
-            )
-    # The original: a new statement in ``language``, or its own language's text.
-    settings = parse_statement_file(text, default_slug=default_slug, default_language=language)
-    if language is not None and settings["language"] != language:
-        raise StatementImportError(
-            f"The file says it is in {settings['language']!r}, not {language!r}."
-        )
-    require_write()
-    statement = db.session.scalar(select(Statement).where(Statement.slug == settings["slug"]))
-    created = statement is None
-    if statement is None:
-        statement = Statement()
-        db.session.add(statement)
-    for key, value in settings.items():
-        setattr(statement, key, value)
-    db.session.flush()
-    if not created:
-        public_change(statement.id)
-    return statement, created
-
-
-def _translate(statement: Statement, language: str, text: dict[str, str]) -> bool:
-    """Set the statement's text in ``language``; whether that language is new."""
-    require_write()
-    found = next((t for t in statement.translations if t.language == language), None)
-    new = found is None
-    if found is None:
-        found = StatementTranslation(language=language)
-        statement.translations.append(found)
-    found.title, found.body = text["title"], text["body"]
-    found.standfirst = text["standfirst"] or None
-    db.session.flush()
-    public_change(statement.id)
-    return new
-
-
 @dataclass(frozen=True)
 class Tally:
     """The public figures of a statement."""
@@ -428,6 +370,7 @@ class StatementView:
     public_version: int
     public_changed_at: dt.datetime
     language: str
+    version: int  # the newest published version's number
     # Every text the statement has, the original first, then by language.
     texts: tuple[StatementText, ...] = ()
     text_language: str = ""
@@ -531,5 +474,20 @@ def open_statements() -> list[Statement]:
             .where(Statement.state != StatementState.draft)
             .options(selectinload(Statement.translations))  # their titles, in one query
             .order_by(Statement.published_on.desc(), Statement.id.desc())
+        )
+    )
+
+
+def all_statements() -> list[Statement]:
+    """Every statement, drafts included, for the admin: drafts first, then newest first."""
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .options(selectinload(Statement.translations))
+            .order_by(
+                (Statement.state == StatementState.draft).desc(),
+                Statement.published_on.desc(),
+                Statement.id.desc(),
+            )
         )
     )

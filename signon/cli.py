@@ -18,7 +18,16 @@ from flask.cli import AppGroup
 
 from .database import checkpoint_after_erasure, write_transaction
 from .models import Admin
-from .services import admins, authoring, delivery, outbox, privacy, retention, statements
+from .services import (
+    admins,
+    authoring,
+    delivery,
+    outbox,
+    privacy,
+    reconfirmation,
+    retention,
+    statements,
+)
 from .services.languages import LANGUAGES
 
 admin_cli = AppGroup("admin", help="Manage admin accounts.")
@@ -100,6 +109,17 @@ def activate(email: str) -> None:
     click.echo(f"Activated {email.strip().lower()}.")
 
 
+def _reconfirmations() -> int:
+    """Queue a batch of "the text you signed has changed" emails; how many."""
+    with write_transaction():
+        return reconfirmation.queue_due(RECONFIRMATIONS_PER_BATCH)
+
+
+# Small: each batch is rendered inside one write transaction, which on
+# SQLite holds up sign-ons for as long as it lasts (about 1.5 ms an email).
+RECONFIRMATIONS_PER_BATCH = 50
+
+
 @outbox_cli.command("work")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def work(once: bool) -> None:
@@ -120,7 +140,9 @@ def work(once: bool) -> None:
     if not once and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    report = outbox.work(once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"])
+    report = outbox.work(
+        once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"], feed=_reconfirmations
+    )
     click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
     if report.database_errors:
         raise click.ClickException(

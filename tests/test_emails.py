@@ -56,7 +56,16 @@ EMAILS: dict[str, tuple[SignatureState, bool, Render]] = {
     "already_signed": (SignatureState.verified, True, mail.already_signed_email),
     "verified_listed": (SignatureState.verified, True, mail.verified_email),
     "verified_unnamed": (SignatureState.verified, False, mail.verified_email),
+    "reconfirm": (SignatureState.verified, True, lambda s, st: _reconfirm_email(s, st)),
 }
+
+
+def _reconfirm_email(signature: Signature, statement) -> RenderedEmail:
+    """The email asking a signatory of version 1 to sign version 2."""
+    signature.signed_version, statement.version = 1, 2
+    return mail.reconfirm_email(signature, statement)
+
+
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "background"})
 VAGUE_LINK_TEXTS = {"here", "click here", "this link", "link", "this", "more"}
 
@@ -82,7 +91,7 @@ def _email(
 
 def _normalise(body: str) -> str:
     """Tokens are random per signature (and dated): each becomes TOKEN."""
-    return re.sub(r"/(confirm|withdraw)/[A-Za-z0-9_.\-]+", r"/\1/TOKEN", body)
+    return re.sub(r"/(confirm|withdraw|reconfirm)/[A-Za-z0-9_.\-]+", r"/\1/TOKEN", body)
 
 
 def _compare(path: Path, rendered: str) -> None:
@@ -264,7 +273,7 @@ def test_the_link_lifetime_is_worded_by_plural_rules(app_factory, seconds, phras
 def test_every_email_extends_the_shared_layouts():
     """Header, footer and links are written once: each email only extends the layouts."""
     kinds = [folder for folder in TEMPLATES.iterdir() if folder.is_dir()]
-    assert {kind.name for kind in kinds} == {"confirm", "already_signed", "verified"}
+    assert {kind.name for kind in kinds} == {"confirm", "already_signed", "verified", "reconfirm"}
     for kind in kinds:
         html = (kind / "body.html").read_text(encoding="utf-8")
         text = (kind / "body.txt").read_text(encoding="utf-8")

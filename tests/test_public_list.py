@@ -312,6 +312,7 @@ def test_the_csv_has_public_fields_only_with_formulas_neutralised(app, client):
         "website": "https://plain.example",
         "comment": "",
         "verified_at": "",
+        "signed_version": "",
     }
     assert rows[0]["verified_at"].endswith("Z")
     for secret in ("Secret Person", "Treasurer", "@example.org", "Hidden"):
@@ -336,6 +337,7 @@ def test_the_json_holds_the_figures_and_the_filtered_list(client, listed):
         "website",
         "comment",
         "verified_at",
+        "signed_version",
     }
 
 

@@ -378,3 +378,101 @@ def test_word_diff_marks_only_what_changed():
     ]
     assert word_diff("same", "same") == [Piece("same", "same")]
     assert word_diff("", "new") == [Piece("added", "new")]
+
+
+def _signed(app, statement_id: int, state: SignatureState, version: int | None, name: str):
+    with app.app_context():
+        return make_signature(
+            statement_id, state, signed_version=version, org_name=name
+        ).contact_email
+
+
+def test_a_substantial_edit_asks_earlier_signatories_to_sign_again(admin_client, client, app):
+    from helpers import link_in, outbox
+
+    _create(admin_client, state="open")
+    statement = _statement(app)
+    listed = _signed(app, statement.id, SignatureState.verified, 1, "Listed Union")
+    waiting = _signed(app, statement.id, SignatureState.confirmed, 1, "Waiting Union")
+    pending = _signed(app, statement.id, SignatureState.pending, 1, "Pending Union")
+    # A typo fix asks nobody.
+    _edit(admin_client, statement.id, body="We stand with the dock workers!\n")
+    assert [m.recipient for m in outbox(app)] == []
+    response = _edit(
+        admin_client,
+        statement.id,
+        body="We stand with the dock workers, and strike with them.\n",
+        note="Now a strike",
+        substantial="y",
+    )
+    assert response.status_code == 302
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 signatories of earlier versions are being asked" in page
+    asked = {m.recipient: m for m in outbox(app)}
+    assert set(asked) == {listed, waiting}  # not the pending one: it agreed to nothing yet
+    assert pending not in asked
+    email = asked[listed]
+    assert (
+        email.subject == "The statement you signed has changed: Solidarity with the dock workers"
+    )
+    assert "signed as version 1. The text now in force is version 3." in email.body_text
+    assert "/s/solidarity-with-the-dock-workers/versions" in email.body_text
+
+    # Until they answer, the public list says which version they signed.
+    slug = "solidarity-with-the-dock-workers"
+    html = client.get(f"/s/{slug}/signatories").get_data(as_text=True)
+    assert "signed version 1" in html
+    assert f'href="/s/{slug}/versions#version-1"' in html
+    record = client.get(f"/s/{slug}/signatories.json").get_json()["signatories"][0]
+    assert record["signed_version"] == 1
+
+    # Opening the link changes nothing (mail scanners open links); pressing the button does.
+    link = link_in(email, "reconfirm")
+    shown = client.get(link)
+    assert shown.status_code == 200
+    assert "Listed Union" in shown.get_data(as_text=True)
+    assert "We sign the new text" in shown.get_data(as_text=True)
+    with app.app_context():
+        app.extensions.pop("signon.statement_views", None)
+    assert client.post(link).status_code == 303
+    done = client.get(link).get_data(as_text=True)
+    assert "signs version 3" in done
+    versions = {s.contact_email: s.signed_version for s in signatures(app)}
+    assert versions[listed] == 3 and versions[waiting] == 1
+    assert "signed version 1" not in client.get(f"/s/{slug}/signatories").get_data(as_text=True)
+    [event] = [e for e in audit_log(app) if e.action is AuditAction.reconfirm]
+    assert event.admin_id is None
+    # Asked once: a later save asks nobody again.
+    before = len(outbox(app))
+    _edit(admin_client, statement.id, note="", substantial="", needs_verification="")
+    assert len(outbox(app)) == before
+
+
+def test_the_worker_asks_the_rest_of_a_long_list_a_batch_at_a_time(admin_client, app, monkeypatch):
+    from helpers import outbox
+
+    from signon.admin import statements as admin_statements
+    from signon.services import reconfirmation
+
+    monkeypatch.setattr(admin_statements, "RECONFIRMATIONS_AT_ONCE", 2)
+    _create(admin_client, state="open")
+    statement = _statement(app)
+    for n in range(5):
+        _signed(app, statement.id, SignatureState.verified, 1, f"Union {n}")
+    _edit(admin_client, statement.id, body="A changed text.\n", substantial="y")
+    assert len(outbox(app)) == 2
+    with app.app_context():
+        assert reconfirmation.waiting(db.session.get(Statement, statement.id)) == 3
+    result = app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(outbox(app)) == 5
+    assert len({m.recipient for m in outbox(app)}) == 5
+
+
+def test_a_bad_reconfirm_link_says_what_to_do(client):
+    response = client.get("/reconfirm/not-a-real-token")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This link does not work" in html
+    assert "To sign the new text, use the link in the most recent email" in html
+    assert client.post("/reconfirm/not-a-real-token").status_code == 400

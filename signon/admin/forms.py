@@ -161,7 +161,9 @@ class StatementForm(FlaskForm):
         filters=[clean_text],
         validators=[Optional(), Length(max=300), PlainText()],
     )
-    substantial = BooleanField(_l("This changes what signatories agreed to"))
+    substantial = BooleanField(
+        _l("This changes what signatories agreed to: ask them to sign the new text")
+    )
     seen = HiddenField()
 
     def locked(self, statement: Statement | None) -> None:

@@ -7,6 +7,7 @@ import tempfile
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response
 from ..database import write_transaction
 from ..extensions import db
 from ..models import AuditAction, Statement, StatementState
-from ..services import audit, authoring, delivery, statements
+from ..services import audit, authoring, delivery, reconfirmation, statements
 from ..services.markdown import render_markdown
 from . import bp
 from .common import checked
@@ -99,11 +100,33 @@ def _editor(form: StatementForm, statement: Statement | None) -> Response | tupl
         return _editor_page(form, statement), 400
     except _Conflict:
         return _editor_page(form, statement, conflict=True), 409
-    if version is not None:
+    if version is not None and version.substantial:
+        # The first batch now, so that a small list is asked at once (even
+        # where no worker runs); the outbox worker asks the rest.
+        with write_transaction():
+            queued = reconfirmation.queue_due(RECONFIRMATIONS_AT_ONCE)
+        flash(
+            ngettext(
+                "Saved, and published as version %(number)s. %(num)s signatory of an earlier"
+                " version is being asked to sign the new text.",
+                "Saved, and published as version %(number)s. %(num)s signatories of earlier"
+                " versions are being asked to sign the new text.",
+                queued,
+                number=version.number,
+            )
+            if queued
+            else _("Saved, and published as version %(number)s.", number=version.number)
+        )
+    elif version is not None:
         flash(_("Saved, and published as version %(number)s.", number=version.number))
     else:
         flash(_("Saved."))
     return redirect(url_for(".edit_statement", statement_id=saved_id))
+
+
+# Emails to signatories of earlier versions queued by the admin's own request;
+# the outbox worker queues the rest, a batch at a time.
+RECONFIRMATIONS_AT_ONCE = 200
 
 
 class _Conflict(Exception):
@@ -126,6 +149,7 @@ def _editor_page(
         preview_body=render_markdown(str(preview["body"])) if preview else None,
         conflict=conflict,
         by_version=authoring.signatures_by_version(statement) if statement else {},
+        still_to_ask=reconfirmation.waiting(statement) if statement else 0,
         published=statement is not None and statement.is_published,
         StatementState=StatementState,
     )

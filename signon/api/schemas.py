@@ -38,6 +38,14 @@ class SignatorySchema(Schema):
         required=True,
         metadata={"description": "When it was listed, UTC, ISO 8601.", "format": "date-time"},
     )
+    signed_version = fields.Int(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The version of the statement's text it signed (see the statement's"
+            " changelog); null where not recorded."
+        },
+    )
 
 
 class LinksSchema(Schema):
@@ -46,6 +54,7 @@ class LinksSchema(Schema):
     self_ = fields.Str(required=True, data_key="self")
     html = fields.Str(metadata={"description": "The page people read."})
     signatories = fields.Str()
+    versions = fields.Str(metadata={"description": "The changelog of the text, for people."})
     next = fields.Str()
     prev = fields.Str()
 
@@ -64,6 +73,9 @@ class StatementSchema(Schema):
     )
     countries = fields.Int(required=True)
     unnamed = fields.Int(required=True, metadata={"description": "Asked not to be named."})
+    version = fields.Int(
+        required=True, metadata={"description": "The number of the text's version in force."}
+    )
     links = fields.Nested(LinksSchema, required=True)
 
 

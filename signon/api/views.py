@@ -49,10 +49,12 @@ def _summary(statement: StatementView) -> dict[str, Any]:
         "organisations": tally.organisations,
         "countries": tally.countries,
         "unnamed": tally.unnamed,
+        "version": statement.version,
         "links": {
             "self": public_url("api.statement", slug=statement.slug),
             "html": public_url("public.statement", slug=statement.slug),
             "signatories": public_url("api.signatories", slug=statement.slug),
+            "versions": public_url("public.versions", slug=statement.slug),
         },
     }
 

@@ -21,6 +21,7 @@ class AuditAction(enum.StrEnum):
     approve_comment = "approve-comment"
     hide_comment = "hide-comment"
     withdraw = "withdraw"  # by the signatory, through their link
+    reconfirm = "reconfirm"  # by the signatory: they sign the statement's new version
     erase = "erase"  # by an admin, for a personal data request
     export = "export"
     retry_email = "retry-email"

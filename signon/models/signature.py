@@ -217,6 +217,9 @@ class Signature(db.Model):
     # rebuild this, the largest table, on SQLite; versions are never deleted
     # but with their statement, whose signatures go with it.
     signed_version: Mapped[int | None]
+    # The version this signatory was last asked, by email, to confirm: the
+    # worker asks each once per substantial change (services.reconfirmation).
+    reconfirm_asked_for: Mapped[int | None]
     # HMAC of the signer's IP under a server key: enough to see many
     # signatures from one network, useless for finding the person.
     # It is keyed with the day's NetworkKey and cleared after a day (retention).

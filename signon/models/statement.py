@@ -62,6 +62,10 @@ class Statement(db.Model):
     # The number of its newest published version (StatementVersion); 0 while
     # it has never been published. Signatures record the one they signed.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The newest version that changed what signatories agreed to; those who
+    # signed one before it are asked to confirm again, and until they do the
+    # public list says which version they signed. 0: no such change.
+    substantial_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -171,6 +171,8 @@ def _new_version(
     )
     db.session.add(version)
     statement.version = number
+    if version.substantial:
+        statement.substantial_version = number
     db.session.flush()
     return version
 

@@ -27,6 +27,7 @@ FIELDS = (
     "website",
     "comment",
     "verified_at",
+    "signed_version",
 )
 # A spreadsheet reads a cell that starts with one of these as a formula (or,
 # for tab and carriage return, may strip them and then do so). The public
@@ -53,6 +54,7 @@ def record(signatory: PublicSignatory) -> dict[str, Any]:
         "website": signatory.website,
         "comment": signatory.comment,
         "verified_at": timestamp(signatory.verified_at),
+        "signed_version": signatory.signed_version,
     }
 
 

@@ -32,7 +32,7 @@ import unicodedata
 from flask import current_app
 from flask_babel import ngettext
 
-from ..models import OutboxMessage, Signature
+from ..models import OutboxMessage, Signature, Statement
 from . import outbox, tokens
 from .languages import speaking
 from .outbox import RenderedEmail
@@ -70,6 +70,20 @@ def already_signed_email(signature: Signature, statement: NamedStatement) -> Ren
 def verified_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Tell the contact their signature is public: listed by name, or counted without it."""
     return _render("verified", signature, statement, org_name=_quotable(signature.org_name))
+
+
+def reconfirm_email(signature: Signature, statement: Statement) -> RenderedEmail:
+    """Tell the contact the text they signed has changed; offer to sign the new one."""
+    return _render(
+        "reconfirm",
+        signature,
+        statement,
+        org_name=_quotable(signature.org_name),
+        signed_version=signature.signed_version,
+        new_version=statement.version,
+        versions_url=public_url("public.versions", slug=statement.slug, lang=signature.language),
+        reconfirm_url=_link("signing.reconfirm", signature, tokens.RECONFIRM),
+    )
 
 
 def send(email: RenderedEmail, signature: Signature) -> OutboxMessage:

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,7 +335,13 @@ def _release(message_ids: list[int], token: str) -> None:
         )
 
 
-def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryReport:
+def work(
+    *,
+    once: bool,
+    stop: threading.Event,
+    poll_seconds: float,
+    feed: Callable[[], int] | None = None,
+) -> DeliveryReport:
     """Deliver due messages until ``stop`` is set.
 
     With ``once``, return as soon as nothing is due: messages waiting for a
@@ -343,10 +350,17 @@ def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryR
     a failing server is retried at the poll interval, not in a tight loop.
     A database error is logged and waited out the same way (``once`` gives
     up instead); rows it left claimed are taken up again after the lease.
+
+    ``feed``, if given, runs before each batch and returns how many emails
+    it queued: work that makes email a batch at a time (asking signatories
+    to confirm a statement's new text) rather than in one long transaction.
     """
     total = DeliveryReport()
     while not stop.is_set():
+        fed = 0
         try:
+            if feed is not None:
+                fed = feed()
             report = deliver_due(stop=stop)
         except SQLAlchemyError as exc:
             # The class only: database messages can quote the row's data.
@@ -360,7 +374,7 @@ def work(*, once: bool, stop: threading.Event, poll_seconds: float) -> DeliveryR
         total.retrying += report.retrying
         total.failed += report.failed
         total.errors += report.errors
-        if report.claimed and not report.errors:
+        if (report.claimed or fed) and not report.errors:
             continue
         if once:
             break

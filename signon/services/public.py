@@ -48,6 +48,8 @@ class PublicSignatory:
     website: str
     comment: str  # empty unless an admin approved it
     verified_at: dt.datetime
+    # The number of the statement's version it signed; None if not recorded.
+    signed_version: int | None = None
 
 
 _COLUMNS = (
@@ -59,6 +61,7 @@ _COLUMNS = (
     Signature.comment,
     Signature.comment_approved,
     Signature.verified_at,
+    Signature.signed_version,
 )
 
 
@@ -95,7 +98,7 @@ def public_rows(ids: Select) -> Select:
 
 def from_row(row: object) -> PublicSignatory:
     """The projection of one row of ``public_query``."""
-    org_name, org_type, country, city, website, comment, approved, verified_at = row  # type: ignore[misc]
+    org_name, org_type, country, city, website, comment, approved, verified_at, version = row  # type: ignore[misc]
     return PublicSignatory(
         org_name=org_name,
         org_type=org_type,
@@ -104,4 +107,5 @@ def from_row(row: object) -> PublicSignatory:
         website=website,
         comment=comment if approved else "",
         verified_at=verified_at,
+        signed_version=version,
     )

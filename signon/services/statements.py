@@ -371,6 +371,7 @@ class StatementView:
     public_changed_at: dt.datetime
     language: str
     version: int  # the newest published version's number
+    substantial_version: int  # the newest that changed what signatories agreed to
     # Every text the statement has, the original first, then by language.
     texts: tuple[StatementText, ...] = ()
     text_language: str = ""

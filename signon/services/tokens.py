@@ -20,7 +20,13 @@ from .privacy import keyed_hash
 
 CONFIRM = "confirm"
 WITHDRAW = "withdraw"
-_MAX_AGE_SETTING = {CONFIRM: "CONFIRM_TOKEN_MAX_AGE", WITHDRAW: "WITHDRAW_TOKEN_MAX_AGE"}
+RECONFIRM = "reconfirm"  # sign a statement's new version
+_MAX_AGE_SETTING = {
+    CONFIRM: "CONFIRM_TOKEN_MAX_AGE",
+    WITHDRAW: "WITHDRAW_TOKEN_MAX_AGE",
+    # As long as a withdraw link: a signatory may answer whenever they read it.
+    RECONFIRM: "WITHDRAW_TOKEN_MAX_AGE",
+}
 
 
 class TokenError(Exception):

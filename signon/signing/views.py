@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from ..database import checkpoint_after_erasure, write_transaction
 from ..extensions import csrf
-from ..models import OrganisationType
+from ..models import OrganisationType, SignatureState
 from ..ratelimits import contact_email_key, limiter, setting
-from ..services import signing, statements, tokens
+from ..services import reconfirmation, signing, statements, tokens
 from ..services.languages import current_language
 from ..web.pages import get_statement, render_statement
 from ..web.sign_form import SignForm
@@ -134,6 +134,27 @@ def withdraw(token: str) -> Response | str | tuple[str, int]:
         return _bad_link(exc, "withdraw")
     return render_template(
         "signing/withdraw.html", signature=signature, statement=signature.statement
+    )
+
+
+@bp.route("/reconfirm/<token>", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_CONFIRM"), methods=["POST"])
+def reconfirm(token: str) -> Response | str | tuple[str, int]:
+    """GET shows what changed and the button; POST signs the statement's new version."""
+    try:
+        if request.method == "POST":
+            with write_transaction():
+                reconfirmation.reconfirm(token)
+            return redirect(url_for(".reconfirm", token=token), code=303)
+        signature = signing.signature_for_token(token, tokens.RECONFIRM)
+    except tokens.TokenError as exc:
+        return _bad_link(exc, "reconfirm")
+    return render_template(
+        "signing/reconfirm.html",
+        signature=signature,
+        statement=signature.statement,
+        live=signature.state in (SignatureState.confirmed, SignatureState.verified),
+        withdraw_url=url_for(".withdraw", token=tokens.make_token(signature, tokens.WITHDRAW)),
     )
 
 

@@ -44,7 +44,7 @@ def upgrade():
     sa.Column('standfirst', sa.String(length=600), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('note', sa.String(length=300), server_default='', nullable=False),
-    sa.Column('substantial', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('substantial', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('admin_id', sa.Integer(), nullable=True),
     sa.Column('published_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['admin_id'], ['admin.id'], name=op.f('fk_statement_version_admin_id_admin'), ondelete='SET NULL'),

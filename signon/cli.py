@@ -109,8 +109,11 @@ def activate(email: str) -> None:
     click.echo(f"Activated {email.strip().lower()}.")
 
 
-def _reconfirmations() -> int:
-    """Queue a batch of "the text you signed has changed" emails; how many."""
+def _before_each_batch() -> int:
+    """The worker's timed duties: launch statements whose time came, then queue a
+    batch of "the text you signed has changed" emails; how many emails it queued."""
+    with write_transaction():
+        authoring.launch_due()
     with write_transaction():
         return reconfirmation.queue_due(RECONFIRMATIONS_PER_BATCH)
 
@@ -141,7 +144,7 @@ def work(once: bool) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     report = outbox.work(
-        once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"], feed=_reconfirmations
+        once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"], feed=_before_each_batch
     )
     click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
     if report.database_errors:
@@ -218,6 +221,14 @@ def import_statement(path: Path, language: str | None) -> None:
         click.echo(f"{verb} the {LANGUAGES[language]} text of /s/{slug}.")
     else:
         click.echo(f"{verb} statement /s/{slug}.")
+
+
+@statements_cli.command("launch-due")
+def launch_due() -> None:
+    """Make public every draft whose launch time has passed (the outbox worker does it too)."""
+    with write_transaction():
+        launched = authoring.launch_due()
+    click.echo(f"Launched {launched} statement{'s' if launched != 1 else ''}.")
 
 
 @statements_cli.command("pack")

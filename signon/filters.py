@@ -8,12 +8,13 @@ knows each language's plural rules (Russian has three, Arabic six).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta
 from markupsafe import Markup
 
-from .models import OrganisationType, OutboxState, SignatureState
+from .models import OrganisationType, OutboxState, SignatureState, StatementState
 from .services.countries import country_name
 from .services.languages import current_language
 from .services.markdown import summary
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         statement_state=labels.statement_state,
     )
     app.jinja_env.globals["SignatureState"] = SignatureState
+    app.jinja_env.globals["statement_link"] = statement_link
     app.jinja_env.globals["OutboxState"] = OutboxState
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     # Absolute links from BASE_URL, never from the request's Host header:
@@ -79,3 +81,11 @@ def isolate(text: str) -> Markup:
 def duration(seconds: int) -> str:
     """A wait in words: 45 seconds, 3 minutes, 2 hours."""
     return format_timedelta(dt.timedelta(seconds=seconds), threshold=1.5)
+
+
+def statement_link(statement: Any, **values: Any) -> str:
+    """The address of ``statement``'s page on this site: its private link while embargoed."""
+    token = getattr(statement, "embargo_token", None)
+    if token is not None and statement.state is StatementState.draft:
+        return url_for("signing.embargoed", token=token, **values)
+    return url_for("public.statement", slug=statement.slug, **values)

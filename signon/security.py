@@ -6,6 +6,7 @@ injected script would not run. Pages are not framed by others; a page meant
 for an iframe sets its own policy. Referrer-Policy is
 strict-origin-when-cross-origin rather than no-referrer: Flask-WTF's CSRF
 check on HTTPS requires a same-origin Referer on every admin form POST.
+A page may set a stricter one: a statement's private link sends none.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def _secure_headers(response: Response) -> Response:
     if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
         headers.setdefault("X-Frame-Options", "DENY")  # for browsers without CSP 2
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")  # or stricter
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     if current_app.config["ENV"] == "production":

@@ -38,11 +38,21 @@ VALID_FORM = {
 }
 
 
-def sign(client: FlaskClient, slug: str, headers: dict | None = None, **changes: str | None):
-    """Submit the sign-on form with VALID_FORM plus ``changes`` (None drops a field)."""
+def sign(
+    client: FlaskClient,
+    slug: str,
+    headers: dict | None = None,
+    *,
+    path: str | None = None,
+    **changes: str | None,
+):
+    """Submit the sign-on form with VALID_FORM plus ``changes`` (None drops a field).
+
+    ``path``: where the form posts, if not the statement's public page's.
+    """
     data = {**VALID_FORM, **changes}
     data = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"/s/{slug}/sign", data=data, headers=headers or {})
+    return client.post(path or f"/s/{slug}/sign", data=data, headers=headers or {})
 
 
 def outbox(app: Flask) -> list[OutboxMessage]:

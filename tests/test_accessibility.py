@@ -16,13 +16,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 import test_browser
-from factories import make_signature
+from factories import make_signature, make_statement
 from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ON_POSTGRES
 from test_browser import CONTACT, Site, language, page, site  # noqa: F401  (fixtures)
 
 from signon.database import write_transaction
 from signon.extensions import db
-from signon.models import Statement
+from signon.models import Statement, StatementState
 from signon.services import authoring
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -53,6 +53,7 @@ ADMIN = [
     "/admin/statements",
     "/admin/statements/new",
     "/admin/statements/1/edit",  # the test statement: published, with versions
+    "/admin/statements/1/translations/ar",  # the original beside a right-to-left form
     "/admin/outbox",
     "/admin/people",
 ]
@@ -110,6 +111,14 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
                 None,
                 note="Added a paragraph",
             )
+        # A draft before its launch, read through its private link.
+        draft = make_statement(
+            "before-launch", state=StatementState.draft, title="Before the launch"
+        )
+        with write_transaction():
+            private_link = "/e/" + authoring.open_embargo(
+                db.session.get(Statement, draft.id), None
+            )
     page.goto(f"{site.origin}/s/test-statement#sign")
     assert page.locator("html").get_attribute("lang") == language
     page.locator("#org_name").fill("Accessible Dockers")
@@ -130,7 +139,7 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     found += _violations(page)
-    for path in PUBLIC:
+    for path in [*PUBLIC, private_link]:
         page.goto(site.origin + path)
         found += _violations(page)
     page.goto(f"{site.origin}/admin/login")

@@ -313,6 +313,7 @@ def test_the_csv_has_public_fields_only_with_formulas_neutralised(app, client):
         "comment": "",
         "verified_at": "",
         "signed_version": "",
+        "founding": "false",
     }
     assert rows[0]["verified_at"].endswith("Z")
     for secret in ("Secret Person", "Treasurer", "@example.org", "Hidden"):
@@ -338,6 +339,7 @@ def test_the_json_holds_the_figures_and_the_filtered_list(client, listed):
         "comment",
         "verified_at",
         "signed_version",
+        "founding",
     }
 
 

@@ -39,6 +39,7 @@ def _url_for_rule(rule, token: str) -> str:
         "token": token,
         "signature_id": "1",
         "statement_id": "1",
+        "language": "es",
         "message_id": "1",
         "filename": "style.css",
     }

@@ -476,3 +476,76 @@ def test_a_bad_reconfirm_link_says_what_to_do(client):
     assert "This link does not work" in html
     assert "To sign the new text, use the link in the most recent email" in html
     assert client.post("/reconfirm/not-a-real-token").status_code == 400
+
+
+def test_a_translation_is_written_beside_the_original_and_marked_when_it_falls_behind(
+    admin_client, client, app
+):
+    _create(admin_client, state="open")
+    statement = _statement(app)
+    url = f"/admin/statements/{statement.id}/translations/es"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "We stand with the dock workers." in html  # the original, beside the form
+    assert 'lang="es"' in html
+    token = csrf_token(html)
+    spanish = {
+        "title": "Solidaridad con los estibadores",
+        "standfirst": "",
+        "body": "Apoyamos a los <b>estibadores</b>.[^1]\n\n[^1]: Desde 2026.\n",
+        "csrf_token": token,
+    }
+    preview = admin_client.post(url, data={**spanish, "preview": "1"})
+    assert preview.status_code == 200
+    shown = preview.get_data(as_text=True)
+    shown = shown[shown.index('<section class="preview"') :]
+    assert "&lt;b&gt;estibadores&lt;/b&gt;" in shown and 'class="footnote-ref"' in shown
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Statement)) == 1
+    assert (
+        client.get("/s/solidarity-with-the-dock-workers?lang=es")
+        .get_data(as_text=True)
+        .count("Solidaridad con los estibadores")
+        == 0
+    )
+    saved = admin_client.post(url, data={**spanish, "save": "1"})
+    assert saved.status_code == 302
+    reader = client.get("/s/solidarity-with-the-dock-workers?lang=es").get_data(as_text=True)
+    assert "Solidaridad con los estibadores" in reader
+    assert "ha cambiado" not in reader
+    edit = audit_log(app)[-1]
+    assert edit.action is AuditAction.edit_statement and edit.detail == "translation es"
+    assert edit.changes["title (es)"] == [None, "Solidaridad con los estibadores"]
+    assert "up to date" in admin_client.get(f"/admin/statements/{statement.id}/edit").get_data(
+        as_text=True
+    )
+
+    # The original changes: the translation needs updating, and readers are told.
+    _edit(admin_client, statement.id, body="We stand with the dock workers, on strike.\n")
+    with app.app_context():
+        app.extensions.pop("signon.statement_views", None)
+    reader = client.get("/s/solidarity-with-the-dock-workers?lang=es").get_data(as_text=True)
+    assert "/s/solidarity-with-the-dock-workers/versions" in reader
+    assert "Solidaridad con los estibadores" in reader
+    editor = admin_client.get(f"/admin/statements/{statement.id}/edit").get_data(as_text=True)
+    assert "needs updating" in editor
+    assert "has changed since this translation was saved" in admin_client.get(url).get_data(
+        as_text=True
+    )
+    # Saving it again (checked against the new original) clears the mark.
+    html = admin_client.get(url).get_data(as_text=True)
+    admin_client.post(url, data={**spanish, "csrf_token": csrf_token(html), "save": "1"})
+    assert "up to date" in admin_client.get(f"/admin/statements/{statement.id}/edit").get_data(
+        as_text=True
+    )
+
+
+def test_a_translation_into_the_original_language_or_an_unknown_one_is_not_found(
+    admin_client, app
+):
+    _create(admin_client)
+    statement = _statement(app)
+    for language in ("en", "xx"):
+        response = admin_client.get(f"/admin/statements/{statement.id}/translations/{language}")
+        assert response.status_code == 404

@@ -155,6 +155,11 @@ class StatementForm(FlaskForm):
         validators=[Optional()],
         format="%Y-%m-%dT%H:%M",
     )
+    launch_at = DateTimeLocalField(
+        _l("Launch at (UTC)"),
+        validators=[Optional()],
+        format="%Y-%m-%dT%H:%M",
+    )
     needs_verification = BooleanField(_l("Check each signature before it is listed"), default=True)
     note = StringField(
         _l("What changed"),
@@ -192,6 +197,12 @@ class StatementForm(FlaskForm):
             "state": StatementState(self.state.data),
             "needs_verification": bool(self.needs_verification.data),
             "signing_deadline": self.signing_deadline.data,
+            # Only a draft waits for a launch.
+            "launch_at": (
+                statement.launch_at
+                if statement is not None and statement.is_published
+                else self.launch_at.data
+            ),
         }
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -209,3 +220,19 @@ def fingerprint(statement: Statement) -> str:
     """A digest of what the editor shows of ``statement``, to notice a change by someone else."""
     values = {name: str(getattr(statement, name)) for name in EDITABLE}
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class TranslationForm(FlaskForm):
+    """A statement's title, standfirst and text in another language; a preview button too."""
+
+    title = StatementForm.title
+    standfirst = StatementForm.standfirst
+    body = StatementForm.body
+
+    def values(self) -> dict[str, str | None]:
+        """What to save: the three texts, the text ending with one line break."""
+        return {
+            "title": self.title.data,
+            "standfirst": self.standfirst.data or None,
+            "body": self.body.data.rstrip() + "\n",
+        }

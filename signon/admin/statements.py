@@ -14,12 +14,13 @@ from werkzeug.wrappers import Response
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import AuditAction, Statement, StatementState
+from ..models import AuditAction, Statement, StatementState, StatementTranslation
 from ..services import audit, authoring, delivery, reconfirmation, statements
+from ..services.languages import LANGUAGES, language_name
 from ..services.markdown import render_markdown
 from . import bp
 from .common import checked
-from .forms import ActionForm, StatementForm, fingerprint
+from .forms import ActionForm, StatementForm, TranslationForm, fingerprint
 
 
 @bp.get("/statements")
@@ -124,9 +125,97 @@ def _editor(form: StatementForm, statement: Statement | None) -> Response | tupl
     return redirect(url_for(".edit_statement", statement_id=saved_id))
 
 
+@bp.post("/statements/<id:statement_id>/private-link")
+@login_required
+def open_embargo(statement_id: int) -> Response:
+    """Give a draft a private link that collects founding signatories before its launch."""
+    checked(ActionForm())
+    try:
+        with write_transaction():
+            authoring.open_embargo(_statement_or_404(statement_id), current_user)
+    except authoring.StatementEditError as exc:
+        abort(409, exc.message)
+    flash(_("The private link is ready: share it with the founding signatories only."))
+    return redirect(url_for(".edit_statement", statement_id=statement_id) + "#launch")
+
+
+@bp.post("/statements/<id:statement_id>/private-link/revoke")
+@login_required
+def revoke_embargo(statement_id: int) -> Response:
+    """Make the private link stop working at once."""
+    checked(ActionForm())
+    with write_transaction():
+        revoked = authoring.revoke_embargo(_statement_or_404(statement_id), current_user)
+    if revoked:
+        flash(_("The private link no longer works."))
+    return redirect(url_for(".edit_statement", statement_id=statement_id) + "#launch")
+
+
+@bp.post("/statements/<id:statement_id>/launch")
+@login_required
+def launch_statement(statement_id: int) -> Response:
+    """Make a draft public now, with its verified founding signatories on its list."""
+    checked(ActionForm())
+    with write_transaction():
+        launched = authoring.launch(_statement_or_404(statement_id), current_user)
+    if launched:
+        flash(_("The statement is public now, and open for signatures."))
+    return redirect(url_for(".edit_statement", statement_id=statement_id))
+
+
 # Emails to signatories of earlier versions queued by the admin's own request;
 # the outbox worker queues the rest, a batch at a time.
 RECONFIRMATIONS_AT_ONCE = 200
+
+
+@bp.route("/statements/<id:statement_id>/translations/<language>", methods=["GET", "POST"])
+@login_required
+def translate_statement(statement_id: int, language: str) -> Response | tuple[str, int] | str:
+    """Write a statement's text in another language, beside the original, with a preview."""
+    statement = _statement_or_404(statement_id)
+    if language not in LANGUAGES or language == statement.language:
+        abort(404, _("The statement cannot be translated into this language here."))
+    found = next((t for t in statement.translations if t.language == language), None)
+    form = TranslationForm(obj=found if request.method == "GET" else None)
+    if not form.is_submitted():
+        return _translation_page(form, statement, language, found)
+    if not form.validate():
+        return _translation_page(form, statement, language, found), 400
+    if "preview" in request.form:
+        values = form.values()
+        preview = {
+            **values,
+            "publisher": statement.publisher,
+            "published_on": statement.published_on,
+            "text_language": language,
+            "version": 0,
+        }
+        return _translation_page(form, statement, language, found, preview=preview)
+    with write_transaction():
+        current = _statement_or_404(statement_id)
+        authoring.save_translation(current, language, form.values(), current_user)
+    flash(_("The %(language)s text is saved.", language=language_name(language)))
+    return redirect(url_for(".translate_statement", statement_id=statement_id, language=language))
+
+
+def _translation_page(
+    form: TranslationForm,
+    statement: Statement,
+    language: str,
+    translation: StatementTranslation | None,
+    *,
+    preview: dict[str, object] | None = None,
+) -> str:
+    return render_template(
+        "admin/statement_translation.html",
+        form=form,
+        statement=statement,
+        language=language,
+        translation=translation,
+        original_body=render_markdown(statement.body),
+        preview=preview,
+        preview_body=render_markdown(str(preview["body"])) if preview else None,
+    )
 
 
 class _Conflict(Exception):
@@ -150,6 +239,8 @@ def _editor_page(
         conflict=conflict,
         by_version=authoring.signatures_by_version(statement) if statement else {},
         still_to_ask=reconfirmation.waiting(statement) if statement else 0,
+        action_form=ActionForm(),
+        founding=authoring.founding_counts(statement) if statement else None,
         published=statement is not None and statement.is_published,
         StatementState=StatementState,
     )

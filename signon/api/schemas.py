@@ -46,6 +46,10 @@ class SignatorySchema(Schema):
             " changelog); null where not recorded."
         },
     )
+    founding = fields.Bool(
+        required=True,
+        metadata={"description": "Signed through the private link before the launch."},
+    )
 
 
 class LinksSchema(Schema):

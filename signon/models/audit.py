@@ -37,6 +37,7 @@ class AuditAction(enum.StrEnum):
     publish_statement = "statement-publish"
     close_statement = "statement-close"
     reopen_statement = "statement-reopen"
+    launch_statement = "statement-launch"
 
 
 class AuditEvent(db.Model):

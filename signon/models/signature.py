@@ -217,6 +217,8 @@ class Signature(db.Model):
     # rebuild this, the largest table, on SQLite; versions are never deleted
     # but with their statement, whose signatures go with it.
     signed_version: Mapped[int | None]
+    # Signed through the private link before the statement's launch.
+    founding: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The version this signatory was last asked, by email, to confirm: the
     # worker asks each once per substantial change (services.reconfirmation).
     reconfirm_asked_for: Mapped[int | None]

@@ -22,10 +22,21 @@ class StatementState(enum.StrEnum):
 
 
 def taking_signatures(
-    state: StatementState, deadline: dt.datetime | None, now: dt.datetime
+    state: StatementState,
+    deadline: dt.datetime | None,
+    now: dt.datetime,
+    embargo_token: str | None = None,
 ) -> bool:
-    """Whether a statement in ``state`` with ``deadline`` takes signatures at ``now``."""
-    return state is StatementState.open and (deadline is None or now < deadline)
+    """Whether a statement in ``state`` with ``deadline`` takes signatures at ``now``.
+
+    Open ones do; so does a draft with a private link, before its launch
+    (its founding signatories sign through that link).
+    """
+    if deadline is not None and now >= deadline:
+        return False
+    return state is StatementState.open or (
+        state is StatementState.draft and embargo_token is not None
+    )
 
 
 class Statement(db.Model):
@@ -62,6 +73,15 @@ class Statement(db.Model):
     # The number of its newest published version (StatementVersion); 0 while
     # it has never been published. Signatures record the one they signed.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Before launch, a draft may collect founding signatories through a
+    # private link, /e/<embargo_token>: unguessable, revocable (set to NULL),
+    # never cached or indexed. Kept readable, not hashed, so that admins can
+    # copy the link again; it opens one draft's sign-on form and nothing else.
+    embargo_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # When it goes public by itself (the outbox worker launches it); NULL: by
+    # an admin's button. launched_at: when it did.
+    launch_at: Mapped[dt.datetime | None]
+    launched_at: Mapped[dt.datetime | None]
     # The newest version that changed what signatories agreed to; those who
     # signed one before it are asked to confirm again, and until they do the
     # public list says which version they signed. 0: no such change.
@@ -88,7 +108,12 @@ class Statement(db.Model):
     @property
     def is_open(self) -> bool:
         """Whether the sign-on form is offered and accepted right now."""
-        return taking_signatures(self.state, self.signing_deadline, utcnow())
+        return taking_signatures(self.state, self.signing_deadline, utcnow(), self.embargo_token)
+
+    @property
+    def embargoed(self) -> bool:
+        """Whether it is a draft collecting founding signatories through its private link."""
+        return self.state is StatementState.draft and self.embargo_token is not None
 
     def title_in(self, language: str) -> str:
         """The title in ``language`` where translated, else the original's."""
@@ -117,10 +142,18 @@ class StatementTranslation(db.Model):
     standfirst: Mapped[str | None] = mapped_column(sa.String(600))
     # Markdown with footnotes, like Statement.body.
     body: Mapped[str] = mapped_column(sa.Text)
+    # The version of the original this translates (Statement.version when it
+    # was saved): older than the statement's, it needs updating.
+    source_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     statement: Mapped[Statement] = relationship(back_populates="translations")
+
+    @property
+    def outdated(self) -> bool:
+        """Whether the original's text changed after this translation was saved."""
+        return self.source_version < self.statement.version
 
     def __repr__(self) -> str:
         return f"<StatementTranslation {self.statement_id} {self.language}>"

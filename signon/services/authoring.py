@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..database import require_write
+from ..database import require_write, utcnow
 from ..extensions import db
 from ..models import (
     Admin,
@@ -58,6 +59,7 @@ EDITABLE = (
     "state",
     "needs_verification",
     "signing_deadline",
+    "launch_at",
 )
 # What a reader reads: a published change of any of them is a new version.
 TEXT = ("title", "standfirst", "body")
@@ -120,12 +122,20 @@ def save(
         db.session.add(statement)
     db.session.flush()
 
+    launched = False
+    if "state" in changes and statement.state is not StatementState.draft:
+        # Leaving draft is the launch: the private link stops working, and
+        # the founding signatories (verified meanwhile) are on the list.
+        launched = statement.embargo_token is not None
+        statement.embargo_token = None
+        if statement.launched_at is None:
+            statement.launched_at = utcnow()
     version = None
     if statement.state is not StatementState.draft and (
         not statement.is_published or changes.keys() & set(TEXT)
     ):
         version = _new_version(statement, admin, note, substantial)
-    _audit(statement, admin, changes, created, version, source)
+    _audit(statement, admin, changes, created, version, source, launched=launched)
     if not created:
         public_change(statement.id)
     return Edit(statement, created, changes, version)
@@ -193,6 +203,8 @@ def _audit(
     created: bool,
     version: StatementVersion | None,
     source: str,
+    *,
+    launched: bool = False,
 ) -> None:
     """One event for the edit (or creation), one more for a change of state."""
     detail = "; ".join(
@@ -216,6 +228,8 @@ def _audit(
             (before or StatementState.draft, after),  # type: ignore[arg-type]
             AuditAction.edit_statement,
         )
+        if launched:
+            action = AuditAction.launch_statement
         audit.record(
             action,
             admin,
@@ -232,6 +246,88 @@ def _plain(value: object) -> object:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def open_embargo(statement: Statement, admin: Admin | None) -> str:
+    """Give a draft a private link for founding signatories; its token (kept if it has one)."""
+    require_write()
+    if statement.state is not StatementState.draft:
+        raise StatementEditError(
+            "state", _l("Only a statement not yet published collects founding signatories.")
+        )
+    if statement.embargo_token is None:
+        statement.embargo_token = secrets.token_urlsafe(24)
+        audit.record(
+            AuditAction.edit_statement,
+            admin,
+            statement=statement,
+            detail="private link created",
+            changes={"private link": [False, True]},
+        )
+    return statement.embargo_token
+
+
+def revoke_embargo(statement: Statement, admin: Admin | None) -> bool:
+    """Make the private link stop working at once; whether there was one."""
+    require_write()
+    if statement.embargo_token is None:
+        return False
+    statement.embargo_token = None
+    audit.record(
+        AuditAction.edit_statement,
+        admin,
+        statement=statement,
+        detail="private link revoked",
+        changes={"private link": [True, False]},
+    )
+    return True
+
+
+def launch(statement: Statement, admin: Admin | None, *, source: str = "") -> bool:
+    """Make a draft public now, founding list and all; whether it was a draft."""
+    if statement.state is not StatementState.draft:
+        return False
+    save(statement, {"state": StatementState.open}, admin, source=source)
+    return True
+
+
+def launch_due(now: dt.datetime | None = None) -> int:
+    """Launch every draft whose launch time has come; how many. In the caller's unit of work."""
+    require_write()
+    due = db.session.scalars(
+        select(Statement).where(
+            Statement.state == StatementState.draft,
+            Statement.launch_at.is_not(None),
+            Statement.launch_at <= (now or utcnow()),
+        )
+    ).all()
+    for statement in due:
+        launch(statement, None, source="launch_at")
+    return len(due)
+
+
+@dataclass(frozen=True)
+class FoundingCounts:
+    """The founding signatures of a statement before its launch, by where they stand."""
+
+    waiting: int  # not yet confirmed by their contact
+    to_verify: int  # confirmed, waiting for an admin
+    verified: int  # will be on the list at launch
+
+
+def founding_counts(statement: Statement) -> FoundingCounts:
+    """How many founding signatures there are, and how many will be listed at launch."""
+    found = db.session.execute(
+        select(Signature.state, func.count())
+        .where(Signature.statement_id == statement.id, Signature.founding.is_(True))
+        .group_by(Signature.state)
+    )
+    rows = {state: count for state, count in found}  # noqa: C416 -- Row is not a tuple
+    return FoundingCounts(
+        waiting=rows.get(SignatureState.pending, 0),
+        to_verify=rows.get(SignatureState.confirmed, 0),
+        verified=rows.get(SignatureState.verified, 0),
+    )
 
 
 def signatures_by_version(statement: Statement) -> dict[int | None, int]:
@@ -286,16 +382,58 @@ def import_statement(
     return edit.statement, edit.created
 
 
-def _translate(statement: Statement, language: str, text: dict[str, str]) -> bool:
-    """Set the statement's text in ``language``; whether that language is new."""
+def save_translation(
+    statement: Statement,
+    language: str,
+    values: Mapping[str, str | None],
+    admin: Admin | None,
+    *,
+    source: str = "",
+) -> tuple[StatementTranslation, bool]:
+    """Set the statement's ``title``, ``standfirst`` and ``body`` in ``language``.
+
+    In the caller's unit of work. The translation records the version of the
+    original it translates, so a later change of the original marks it as
+    needing an update. Audited like an edit of the statement, the fields
+    named with the language ("body (es)"). Returns the translation and
+    whether it is new.
+    """
     require_write()
+    if language == statement.language:
+        raise StatementEditError("language", _l("This is the statement's own language."))
     found = next((t for t in statement.translations if t.language == language), None)
-    new = found is None
+    created = found is None
     if found is None:
-        found = StatementTranslation(language=language)
+        found = StatementTranslation(language=language, title="", body="")
         statement.translations.append(found)
-    found.title, found.body = text["title"], text["body"]
-    found.standfirst = text["standfirst"] or None
+    changes = {
+        f"{name} ({language})": [None if created else getattr(found, name), values[name]]
+        for name in TEXT
+        if created or getattr(found, name) != values[name]
+    }
+    for name in TEXT:
+        setattr(found, name, values[name])
+    outdated = found.source_version != statement.version
+    found.source_version = statement.version
+    if not changes and not outdated:
+        return found, False
     db.session.flush()
+    detail = "; ".join(part for part in (source, f"translation {language}") if part)
+    audit.record(
+        AuditAction.edit_statement, admin, statement=statement, detail=detail, changes=changes
+    )
     public_change(statement.id)
-    return new
+    return found, created
+
+
+def _translate(statement: Statement, language: str, text: dict[str, str]) -> bool:
+    """Set the statement's text in ``language`` from a file; whether that language is new."""
+    values = {
+        "title": text["title"],
+        "standfirst": text["standfirst"] or None,
+        "body": text["body"],
+    }
+    _, created = save_translation(
+        statement, language, values, None, source="flask statements import"
+    )
+    return created

@@ -28,6 +28,7 @@ FIELDS = (
     "comment",
     "verified_at",
     "signed_version",
+    "founding",
 )
 # A spreadsheet reads a cell that starts with one of these as a formula (or,
 # for tab and carriage return, may strip them and then do so). The public
@@ -55,12 +56,20 @@ def record(signatory: PublicSignatory) -> dict[str, Any]:
         "comment": signatory.comment,
         "verified_at": timestamp(signatory.verified_at),
         "signed_version": signatory.signed_version,
+        "founding": signatory.founding,
     }
 
 
 def neutralise(cell: str) -> str:
     """``cell`` as a spreadsheet will show it and never run it: "=1+1" → "'=1+1"."""
     return "'" + cell if cell[:1] in _FORMULA_STARTS else cell
+
+
+def _cell(value: object) -> str:
+    """A CSV cell: text neutralised, None empty, a flag "true" or "false" as in the JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return neutralise(str(value if value is not None else ""))
 
 
 def csv_chunks(signatories: Iterable[PublicSignatory]) -> Iterator[str]:
@@ -74,7 +83,7 @@ def csv_chunks(signatories: Iterable[PublicSignatory]) -> Iterator[str]:
     buffer.write("\ufeff")
     writer.writerow(FIELDS)
     for number, signatory in enumerate(signatories, 1):
-        writer.writerow([neutralise(str(value or "")) for value in record(signatory).values()])
+        writer.writerow([_cell(value) for value in record(signatory).values()])
         if number % _ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -37,7 +37,7 @@ from . import outbox, tokens
 from .languages import speaking
 from .outbox import RenderedEmail
 from .public import NamedStatement
-from .urls import public_url
+from .urls import public_url, statement_url
 
 # What a mail program might turn into a link: a scheme, "www.", an address's
 # "@", or a dot (or an ideographic full stop) before two letters, as in
@@ -135,9 +135,7 @@ def _render(
             statement=statement,
             statement_title=statement.title_in(signature.language),
             signature=signature,
-            statement_url=public_url(
-                "public.statement", slug=statement.slug, lang=signature.language
-            ),
+            statement_url=statement_url(statement, lang=signature.language),
             withdraw_url=_link("signing.withdraw", signature, tokens.WITHDRAW),
             **context,
         )

@@ -32,6 +32,7 @@ class NamedStatement(StatementRef, Protocol):
     title: str
     publisher: str
     version: int
+    embargo_token: str | None  # set while a draft collects founding signatories
 
     def title_in(self, language: str) -> str:
         """The title in ``language`` where translated, else the original's."""
@@ -50,6 +51,8 @@ class PublicSignatory:
     verified_at: dt.datetime
     # The number of the statement's version it signed; None if not recorded.
     signed_version: int | None = None
+    # Signed through the private link before the statement's launch.
+    founding: bool = False
 
 
 _COLUMNS = (
@@ -62,6 +65,7 @@ _COLUMNS = (
     Signature.comment_approved,
     Signature.verified_at,
     Signature.signed_version,
+    Signature.founding,
 )
 
 
@@ -98,7 +102,18 @@ def public_rows(ids: Select) -> Select:
 
 def from_row(row: object) -> PublicSignatory:
     """The projection of one row of ``public_query``."""
-    org_name, org_type, country, city, website, comment, approved, verified_at, version = row  # type: ignore[misc]
+    (
+        org_name,
+        org_type,
+        country,
+        city,
+        website,
+        comment,
+        approved,
+        verified_at,
+        version,
+        founding,
+    ) = row  # type: ignore[misc]
     return PublicSignatory(
         org_name=org_name,
         org_type=org_type,
@@ -108,4 +123,5 @@ def from_row(row: object) -> PublicSignatory:
         comment=comment if approved else "",
         verified_at=verified_at,
         signed_version=version,
+        founding=founding,
     )

@@ -106,6 +106,7 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         # of an edit, a page read before it may be signed as the new one;
         # the changelog shows what changed.
         "signed_version": statement.version or None,
+        "founding": statement.embargo_token is not None,
     }
     existing = db.session.scalar(
         _BY_ADDRESS, {"statement_id": statement.id, "canonical": canonical}

@@ -28,7 +28,7 @@ from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .public import StatementRef
 
 # StatementView's fields that are not Statement's columns.
-_VIEW_EXTRAS = {"texts", "text_language"}
+_VIEW_EXTRAS = {"texts", "text_language", "embargo_token"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {
     "slug",
@@ -345,6 +345,8 @@ class StatementText:
     title: str
     standfirst: str | None
     body: str
+    # A translation made before the original's latest change.
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -375,11 +377,13 @@ class StatementView:
     # Every text the statement has, the original first, then by language.
     texts: tuple[StatementText, ...] = ()
     text_language: str = ""
+    # Only in the view of an embargoed draft, read through its private link.
+    embargo_token: str | None = None
 
     @property
     def is_open(self) -> bool:
         """Whether the sign-on form is offered and accepted right now."""
-        return taking_signatures(self.state, self.signing_deadline, utcnow())
+        return taking_signatures(self.state, self.signing_deadline, utcnow(), self.embargo_token)
 
     @property
     def languages(self) -> list[str]:
@@ -393,6 +397,11 @@ class StatementView:
     def title_in(self, language: str) -> str:
         """The title in ``language`` where translated, else the original's."""
         return self.text_in(language).title
+
+    @property
+    def outdated(self) -> bool:
+        """Whether the text shown is a translation older than the original's latest change."""
+        return self.text_in(self.text_language).outdated
 
     def in_language(self, language: str) -> StatementView:
         """This statement as a reader of ``language`` sees it."""
@@ -424,12 +433,15 @@ def _views(rows: Sequence[Row[Any]]) -> list[StatementView]:
                 StatementTranslation.title,
                 StatementTranslation.standfirst,
                 StatementTranslation.body,
+                StatementTranslation.source_version,
             )
             .where(StatementTranslation.statement_id.in_([row.id for row in rows]))
             .order_by(StatementTranslation.language)
         )
-        for statement_id, *text in found:
-            translations.setdefault(statement_id, []).append(StatementText(*text))
+        versions = {row.id: row.version for row in rows}
+        for statement_id, *text, source_version in found:
+            outdated = source_version < versions[statement_id]
+            translations.setdefault(statement_id, []).append(StatementText(*text, outdated))
     views = []
     for row in rows:
         view = StatementView(*row)
@@ -447,6 +459,16 @@ def statement_view(slug: str) -> StatementView | None:
         )
     ).all()
     return _views(rows)[0] if rows else None
+
+
+def embargoed_view(token: str) -> StatementView | None:
+    """The draft whose private link carries ``token``, before its launch; else None."""
+    rows = db.session.execute(
+        select(*_VIEW_COLUMNS).where(
+            Statement.embargo_token == token, Statement.state == StatementState.draft
+        )
+    ).all()
+    return replace(_views(rows)[0], embargo_token=token) if rows else None
 
 
 def published_views() -> list[StatementView]:

@@ -20,3 +20,10 @@ def public_url(endpoint: str, **values: Any) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def statement_url(statement: Any, **values: Any) -> str:
+    """The absolute address of ``statement``'s page: its private link while embargoed."""
+    if getattr(statement, "embargo_token", None) is not None:
+        return public_url("signing.embargoed", token=statement.embargo_token, **values)
+    return public_url("public.statement", slug=statement.slug, **values)

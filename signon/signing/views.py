@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -15,6 +15,7 @@ from ..models import OrganisationType, SignatureState
 from ..ratelimits import contact_email_key, limiter, setting
 from ..services import reconfirmation, signing, statements, tokens
 from ..services.languages import current_language
+from ..services.statements import StatementView
 from ..web.pages import get_statement, render_statement
 from ..web.sign_form import SignForm
 from . import bp
@@ -61,7 +62,10 @@ def check_same_origin() -> None:
 @limiter.limit(setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key)
 def sign(slug: str) -> Response | tuple[str, int]:
     """Take a signature; every outcome ends on the same "check your email" page."""
-    statement = get_statement(slug)
+    return _take_signature(get_statement(slug), url_for(".signed", slug=slug))
+
+
+def _take_signature(statement: StatementView, signed_url: str) -> Response | tuple[str, int]:
     if not statement.is_open:
         abort(409, _("This statement is not taking signatures."))
     form = SignForm()
@@ -86,13 +90,62 @@ def sign(slug: str) -> Response | tuple[str, int]:
         )
         with write_transaction():  # after prepare(): see PreparedSubmission
             signing.submit(prepared, ip=request.remote_addr)
-    return redirect(url_for(".signed", slug=slug), code=303)
+    return redirect(signed_url, code=303)
 
 
 @bp.get("/s/<slug:slug>/signed")
 def signed(slug: str) -> str:
     """The page after signing, identical for a new, repeated or ignored signature."""
     return render_template("signing/signed.html", statement=get_statement(slug))
+
+
+# Before launch: the private link. Its pages are never cached (no public
+# Cache-Control is set, so the default no-store holds), never indexed, and
+# send no Referer, so the token does not travel to the sites the text links to.
+def _embargoed_or_404(token: str) -> StatementView:
+    found = statements.embargoed_view(token) if len(token) <= 64 else None
+    if found is None:
+        abort(
+            404,
+            _(
+                "This private link does not work: it was revoked, or the statement has"
+                " been published. Its publisher can give you its address."
+            ),
+        )
+    return found.in_language(current_language())
+
+
+def _private(response: Response) -> Response:
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/e/<token>")
+def embargoed(token: str) -> Response:
+    """A statement before its launch, with its sign-on form, for its founding signatories."""
+    statement = _embargoed_or_404(token)
+    html = render_statement(statement, SignForm(formdata=None))
+    return _private(make_response(html))
+
+
+@bp.post("/e/<token>/sign")
+@limiter.limit(setting("RATELIMIT_SIGN"))
+@limiter.limit(setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key)
+def sign_embargoed(token: str) -> Response:
+    """Take a founding signature, as ``sign`` takes any other."""
+    statement = _embargoed_or_404(token)
+    answer = _take_signature(statement, url_for(".signed_embargoed", token=token))
+    if isinstance(answer, tuple):
+        return _private(make_response(*answer))
+    return _private(answer)
+
+
+@bp.get("/e/<token>/signed")
+def signed_embargoed(token: str) -> Response:
+    """The "check your email" page of a founding signature."""
+    statement = _embargoed_or_404(token)
+    return _private(make_response(render_template("signing/signed.html", statement=statement)))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

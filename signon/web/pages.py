@@ -18,7 +18,7 @@ from functools import cache as once
 from pathlib import Path
 from typing import TypeVar
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -176,4 +176,9 @@ def render_statement(statement: StatementView, form: object) -> str:
         tally=cached_tally(statement),
         signatories=listing.first(statement, LISTED_ON_STATEMENT_PAGE),
         form=form,
+        sign_url=(
+            url_for("signing.sign_embargoed", token=statement.embargo_token)
+            if statement.embargo_token is not None
+            else url_for("signing.sign", slug=statement.slug)
+        ),
     )

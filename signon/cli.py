@@ -112,8 +112,12 @@ def activate(email: str) -> None:
 def _before_each_batch() -> int:
     """The worker's timed duties: launch statements whose time came, then queue a
     batch of "the text you signed has changed" emails; how many emails it queued."""
-    with write_transaction():
-        authoring.launch_due()
+    # Read first: an idle worker must not take SQLite's write lock every poll.
+    if authoring.launch_is_due():
+        with write_transaction():
+            authoring.launch_due()
+    if not reconfirmation.any_due():
+        return 0
     with write_transaction():
         return reconfirmation.queue_due(RECONFIRMATIONS_PER_BATCH)
 

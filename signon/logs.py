@@ -16,7 +16,7 @@ import re
 from flask import Flask
 
 # Routes whose path segment after the name is a token, whatever its shape.
-TOKEN_ROUTES = ("confirm", "withdraw")
+TOKEN_ROUTES = ("confirm", "withdraw", "reconfirm", "e")
 
 _WORDS = "|".join(TOKEN_ROUTES)
 _NAMED = re.compile(rf"/({_WORDS})/[^/\s?#\"]+")

@@ -6,7 +6,8 @@ injected script would not run. Pages are not framed by others; a page meant
 for an iframe sets its own policy. Referrer-Policy is
 strict-origin-when-cross-origin rather than no-referrer: Flask-WTF's CSRF
 check on HTTPS requires a same-origin Referer on every admin form POST.
-A page may set a stricter one: a statement's private link sends none.
+A page may set a stricter one: a statement's private link sends none to
+other sites.
 """
 
 from __future__ import annotations

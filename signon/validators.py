@@ -32,6 +32,11 @@ _UNJOINED_SCRIPTS = {"LATIN", "GREEK", "CYRILLIC"}
 # Letters and marks that draw nothing: braille blank, Hangul fillers (NFKC
 # turns U+3164 and U+FFA0 into U+1160), Khmer inherent vowels, the combining
 # grapheme joiner, the Khitan filler and the musical null notehead.
+# Marks a writer of Arabic, Hebrew or Persian puts in on purpose (left-to-right
+# and right-to-left marks, the Arabic letter mark, the isolates, the soft
+# hyphen): allowed in a statement's text, written by an admin, never in what
+# a stranger types (the overrides, which reorder what is shown, never).
+_AUTHOR_MARKS = set("\u200e\u200f\u061c\u2066\u2067\u2068\u2069\u00ad")
 _BLANK_LOOKING = set("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0\U00016fe4\U0001d159")
 # What an HTML parser would start a tag or comment with; "a < b" and "<3" pass.
 _MARKUP = re.compile(r"<[A-Za-z/!?]")
@@ -91,15 +96,21 @@ def clean_name(value: Any) -> Any:
 class PlainText:
     """Text as a person types it: no control, invisible or markup characters."""
 
-    def __init__(self, multiline: bool = False, markup: bool = False) -> None:
+    def __init__(
+        self, multiline: bool = False, markup: bool = False, author: bool = False
+    ) -> None:
         self.multiline = multiline
         # Markdown, rendered with HTML off and sanitised: "<b>" shows as text.
         self.markup = markup
+        # A statement's own text: direction marks and isolates allowed.
+        self.author = author
 
     def __call__(self, form: Form, field: Field) -> None:
         value = field.data or ""
         for index, char in enumerate(value):
             if char in "\n\t" and self.multiline:
+                continue
+            if self.author and char in _AUTHOR_MARKS:
                 continue
             if char in _LINE_BREAKS and not self.multiline:
                 raise ValidationError(_("Please keep this to a single line."))

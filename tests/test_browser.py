@@ -273,6 +273,38 @@ def test_an_admin_writes_previews_publishes_and_edits_a_statement(
     assert page.locator(".diff ins").first.inner_text().strip().startswith("[added:")
 
 
+def test_a_founding_signatory_signs_through_the_private_link(
+    app, site: Site, page: playwright_api.Page
+) -> None:
+    """The private link's page and form work in a browser (its Referrer-Policy included)."""
+    from signon.database import write_transaction
+    from signon.extensions import db
+    from signon.models import Statement
+    from signon.services import authoring
+
+    with app.app_context():
+        draft = make_statement("before-launch", state=StatementState.draft, title="Not Yet")
+        with write_transaction():
+            token = authoring.open_embargo(db.session.get(Statement, draft.id), None)
+    page.goto(f"{site.origin}/e/{token}")
+    assert page.title().startswith("Not Yet")
+    page.locator("#org_name").fill("Founding Dockers")
+    page.locator("#org_type").select_option("union")
+    page.locator("#country").select_option("FR")
+    page.locator("#contact_name").fill("Ada Founder")
+    page.locator("#contact_email").fill(CONTACT)
+    page.locator("#consent").check()
+    with page.expect_navigation():
+        page.locator("#sign button[type=submit]").click()
+    assert page.url.startswith(f"{site.origin}/e/{token}/signed")
+    assert "Check your email" in page.locator("main").inner_text()
+    page.goto(site.email_link("confirm"))
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+    assert "confirmed" in page.locator("main").inner_text().lower()
+    assert page.get_by_role("link", name="Share this statement").count() == 0
+
+
 def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> None:
     """The list's GET form, by keyboard; the download links answer files."""
     page.goto(f"{site.origin}/s/test-statement/signatories")

@@ -51,10 +51,10 @@ def test_founding_signatories_sign_through_the_private_link_and_are_listed_at_la
 
     page = client.get(link)
     assert page.status_code == 200
-    # Never indexed, never cached, no Referer carrying the token elsewhere.
+    # Never indexed, never cached, no Referer carrying the token to other sites.
     assert page.headers["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in page.headers["Cache-Control"]
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     html = page.get_data(as_text=True)
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert f'action="{link}/sign#sign"' in html
@@ -75,6 +75,10 @@ def test_founding_signatories_sign_through_the_private_link_and_are_listed_at_la
     queue = admin_client.get("/admin/").get_data(as_text=True)
     assert "Founding Union" in queue
     _post(admin_client, f"/admin/signatures/{signature.id}/verify")
+    told = outbox(app)[-1]  # not "you are listed": the list is not public yet
+    assert told.subject == "Your signature is verified: A Test Statement"
+    assert "is not public yet: from its launch" in told.body_text
+    assert "now appears among the signatories" not in told.body_text
     editor = admin_client.get(f"/admin/statements/{statement_id}/edit").get_data(as_text=True)
     assert "1 founding signature is verified and will be listed at launch." in editor
     assert client.get(f"/s/{SLUG}").status_code == 404  # still not public
@@ -153,3 +157,54 @@ def test_a_made_up_private_link_is_not_found(client, app):
     _draft(app)
     assert client.get("/e/" + "x" * 32).status_code == 404
     assert client.get("/e/" + "x" * 500).status_code == 404
+
+
+def test_at_launch_founders_sign_version_1_and_earlier_translations_are_current(
+    app, client, admin_client
+):
+    statement_id = _draft(app)
+    link = _private_link(admin_client, statement_id)
+    html = client.get(link).get_data(as_text=True)
+    sign(client, SLUG, org_name="Early Union", path=f"{link}/sign")
+    client.post(link_in(outbox(app)[-1], "confirm"))
+    [signature] = signatures(app)
+    _post(admin_client, f"/admin/signatures/{signature.id}/verify")
+    # A leaked private link does not tell who signed: the count, not the names.
+    html = client.get(link).get_data(as_text=True)
+    assert "Early Union" not in html
+    with app.app_context(), write_transaction():
+        statement = db.session.get(Statement, statement_id)
+        authoring.save_translation(
+            statement, "es", {"title": "Temprano", "standfirst": None, "body": "Texto.\n"}, None
+        )
+    _post(admin_client, f"/admin/statements/{statement_id}/launch")
+    [signature] = signatures(app)
+    assert signature.signed_version == 1 and signature.founding
+    with app.app_context():
+        translation = db.session.get(Statement, statement_id).translations[0]
+        assert not translation.outdated
+    editor = admin_client.get(f"/admin/statements/{statement_id}/edit").get_data(as_text=True)
+    assert "up to date" in editor
+
+
+def test_a_launch_time_or_deadline_in_the_past_is_refused(app, admin_client):
+    from test_statement_editor import _edit
+
+    statement_id = _draft(app)
+    past = (utcnow() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    soon = (utcnow() + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    later = (utcnow() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = _edit(admin_client, statement_id, launch_at=past)
+    assert response.status_code == 400
+    assert "This time has passed" in response.get_data(as_text=True)
+    assert _statement(app).launch_at is None
+    response = _edit(admin_client, statement_id, signing_deadline=past)
+    assert response.status_code == 400
+    response = _edit(admin_client, statement_id, launch_at=later, signing_deadline=soon)
+    assert response.status_code == 400
+    assert "The deadline must come after the launch." in response.get_data(as_text=True)
+    assert (
+        _edit(admin_client, statement_id, launch_at=soon, signing_deadline=later).status_code
+        == 302
+    )
+    assert _statement(app).launch_at is not None

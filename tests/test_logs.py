@@ -105,3 +105,19 @@ def test_the_development_server_logs_confirm_requests_without_the_token(app, sta
     [line] = [m for m in _request_log(caplog) if "HTTP/1.1" in m]
     assert '"GET /confirm/… HTTP/1.1" 200' in line
     assert path.removeprefix("/confirm/") not in caplog.text
+
+
+def test_a_private_link_and_a_reconfirm_link_lose_their_tokens(app, caplog):
+    """A statement's private link (no dots in its token) and the reconfirm link."""
+    logs.init_app(app)
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    log = logging.getLogger("werkzeug")
+    private = "kX9_q2-LmN0pQrStUvWxYz012345abcd"
+    log.info('"%s" %s %s', f"GET /e/{private} HTTP/1.1", "200", "-")
+    log.info('"%s" %s %s', f"POST /e/{private}/sign HTTP/1.1", "303", "-")
+    log.info('"%s" %s %s', "GET /reconfirm/abc HTTP/1.1", "200", "-")
+    assert _request_log(caplog) == [
+        '"GET /e/… HTTP/1.1" 200 -',
+        '"POST /e/…/sign HTTP/1.1" 303 -',
+        '"GET /reconfirm/… HTTP/1.1" 200 -',
+    ]

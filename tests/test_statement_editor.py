@@ -333,8 +333,19 @@ def test_signatures_record_the_version_they_signed(admin_client, client, app):
         # The page cache holds a statement for a second; a new one sees version 2.
         app.extensions.pop("signon.statement_views", None)
     sign(client, statement.slug, contact_email="second@example.org")
+    # A page read before the change, its form sent after it: the version read.
+    sign(client, statement.slug, contact_email="third@example.org", version="1")
+    # A version that does not exist is not believed: the current one.
+    sign(client, statement.slug, contact_email="fourth@example.org", version="9")
     versions = {s.contact_email: s.signed_version for s in signatures(app)}
-    assert versions == {"first@example.org": 1, "second@example.org": 2}
+    assert versions == {
+        "first@example.org": 1,
+        "second@example.org": 2,
+        "third@example.org": 1,
+        "fourth@example.org": 2,
+    }
+    page = client.get(f"/s/{statement.slug}").get_data(as_text=True)
+    assert '<input type="hidden" name="version" value="2">' in page
     with app.app_context():
         make_signature(statement.id, SignatureState.verified, signed_version=1)
         counts = authoring.signatures_by_version(db.session.get(Statement, statement.id))
@@ -434,7 +445,10 @@ def test_a_substantial_edit_asks_earlier_signatories_to_sign_again(admin_client,
     assert "We sign the new text" in shown.get_data(as_text=True)
     with app.app_context():
         app.extensions.pop("signon.statement_views", None)
-    assert client.post(link).status_code == 303
+    # The button signs the version the page showed, and only if it is still in force.
+    assert client.post(link, data={"version": "2"}).status_code == 303
+    assert {s.contact_email: s.signed_version for s in signatures(app)}[listed] == 1
+    assert client.post(link, data={"version": "3"}).status_code == 303
     done = client.get(link).get_data(as_text=True)
     assert "signs version 3" in done
     versions = {s.contact_email: s.signed_version for s in signatures(app)}
@@ -549,3 +563,12 @@ def test_a_translation_into_the_original_language_or_an_unknown_one_is_not_found
     for language in ("en", "xx"):
         response = admin_client.get(f"/admin/statements/{statement.id}/translations/{language}")
         assert response.status_code == 404
+
+
+def test_an_arabic_text_may_carry_the_direction_marks_its_writer_put_in(admin_client, app):
+    """Marks and isolates are the author's tools; the overrides that reorder text are not."""
+    body = "نص\u200f البيان (\u2066ABC\u2069) مع\u00ad فاصل.\n"
+    response = _create(admin_client, title="\u2067بيان\u2069 2026", body=body, language="ar")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    refused = _create(admin_client, title="Evil \u202etxt.exe", slug="evil")
+    assert refused.status_code == 400

@@ -88,6 +88,7 @@ def _first_versions():
     statement = sa.table(
         'statement', sa.column('id'), sa.column('title'), sa.column('standfirst'),
         sa.column('body'), sa.column('state'), sa.column('version'), sa.column('created_at'),
+        sa.column('launched_at'),
     )
     version = sa.table(
         'statement_version', sa.column('statement_id'), sa.column('number'),
@@ -108,7 +109,10 @@ def _first_versions():
             statement_id=row.id, number=1, title=row.title, standfirst=row.standfirst,
             body=row.body, note='', substantial=False, published_at=row.created_at,
         ))
-        connection.execute(statement.update().where(statement.c.id == row.id).values(version=1))
+        connection.execute(
+            statement.update().where(statement.c.id == row.id)
+            .values(version=1, launched_at=row.created_at)
+        )
         # Its translations translate that text.
         connection.execute(
             translation.update().where(translation.c.statement_id == row.id)

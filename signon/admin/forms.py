@@ -25,6 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
+from ..database import utcnow
 from ..models import Statement, StatementState
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.authoring import EDITABLE
@@ -99,7 +100,7 @@ class StatementForm(FlaskForm):
     title = StringField(
         _l("Title"),
         filters=[clean_text],
-        validators=[DataRequired(_REQUIRED), Length(max=300), PlainText()],
+        validators=[DataRequired(_REQUIRED), Length(max=300), PlainText(author=True)],
     )
     slug = StringField(
         _l("Address"),
@@ -116,7 +117,7 @@ class StatementForm(FlaskForm):
     standfirst = TextAreaField(
         _l("Standfirst"),
         filters=[clean_text],
-        validators=[Optional(), Length(max=600), PlainText()],
+        validators=[Optional(), Length(max=600), PlainText(author=True)],
     )
     publisher = StringField(
         _l("Publisher"),
@@ -138,7 +139,7 @@ class StatementForm(FlaskForm):
         validators=[
             DataRequired(_REQUIRED),
             Length(max=100_000),
-            PlainText(multiline=True, markup=True),
+            PlainText(multiline=True, markup=True, author=True),
         ],
     )
     state = RadioField(
@@ -171,8 +172,11 @@ class StatementForm(FlaskForm):
     )
     seen = HiddenField()
 
+    _statement: Statement | None = None
+
     def locked(self, statement: Statement | None) -> None:
         """Fit the form to ``statement``: a published one keeps its address and stays public."""
+        self._statement = statement
         if statement is not None and statement.is_published:
             self.slug.render_kw = {"readonly": True}
             self.state.choices = [
@@ -206,7 +210,7 @@ class StatementForm(FlaskForm):
         }
 
     def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
+        valid = super().validate(extra_validators) and self._times_make_sense()
         # After the fields' own checks: an empty slug stops its chain (Optional).
         if self.title.data and not self.slug.data and not slug_from(self.title.data):
             self.slug.errors.append(
@@ -214,6 +218,27 @@ class StatementForm(FlaskForm):
             )
             return False
         return valid
+
+    def _times_make_sense(self) -> bool:
+        """A new launch time or deadline in the past would act at once: refused."""
+        now = utcnow()
+        saved = self._statement
+        launch, deadline = self.launch_at.data, self.signing_deadline.data
+        ok = True
+        if launch and (saved is None or saved.launch_at != launch) and launch <= now:
+            self.launch_at.errors.append(
+                _l("This time has passed: set one in the future, or press Launch now.")
+            )
+            ok = False
+        if deadline and (saved is None or saved.signing_deadline != deadline) and deadline <= now:
+            self.signing_deadline.errors.append(
+                _l("This time has passed: set one in the future, or close the statement.")
+            )
+            ok = False
+        if ok and launch and deadline and deadline <= launch:
+            self.signing_deadline.errors.append(_l("The deadline must come after the launch."))
+            ok = False
+        return ok
 
 
 def fingerprint(statement: Statement) -> str:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ..database import write_transaction
@@ -99,13 +100,20 @@ def _editor(form: StatementForm, statement: Statement | None) -> Response | tupl
     except authoring.StatementEditError as exc:
         getattr(form, exc.field).errors = [exc.message]
         return _editor_page(form, statement), 400
+    except IntegrityError:
+        # Two admins creating the same address at once (PostgreSQL; SQLite
+        # runs one writer at a time, so the check in ``save`` sees the other).
+        form.slug.errors = [_("Another statement has this address already.")]
+        return _editor_page(form, statement), 400
     except _Conflict:
         return _editor_page(form, statement, conflict=True), 409
     if version is not None and version.substantial:
         # The first batch now, so that a small list is asked at once (even
         # where no worker runs); the outbox worker asks the rest.
         with write_transaction():
-            queued = reconfirmation.queue_due(RECONFIRMATIONS_AT_ONCE)
+            queued = reconfirmation.queue_due(
+                RECONFIRMATIONS_AT_ONCE, db.session.get(Statement, saved_id)
+            )
         flash(
             ngettext(
                 "Saved, and published as version %(number)s. %(num)s signatory of an earlier"

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ..database import end_read_transaction
-from ..extensions import db
+from ..extensions import cache, db
 from ..i18n import language_key
 from ..ratelimits import limiter, sent_in_full, setting
 from ..security import CONTENT_SECURITY_POLICY
@@ -83,7 +83,14 @@ def versions(slug: str) -> Response:
     found = get_statement(slug)
 
     def render() -> str:
-        return render_template("public/versions.html", statement=found, versions=changelog(found))
+        # The diffs change only with a new version, not with each verification
+        # (which makes a new page key): computed once per version and release.
+        key = f"changelog:{found.id}:{found.version}:{release()}"
+        versions = cache.get(key)
+        if versions is None:
+            versions = changelog(found)
+            cache.set(key, versions)
+        return render_template("public/versions.html", statement=found, versions=versions)
 
     return public_page(page_key(found, "versions"), render)
 

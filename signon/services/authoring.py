@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, update
 
 from ..database import require_write, utcnow
 from ..extensions import db
@@ -123,13 +123,17 @@ def save(
     db.session.flush()
 
     launched = False
-    if "state" in changes and statement.state is not StatementState.draft:
+    left_draft = (
+        "state" in changes
+        and changes["state"][0] in (None, StatementState.draft)
+        and statement.state is not StatementState.draft
+    )
+    if left_draft:
         # Leaving draft is the launch: the private link stops working, and
         # the founding signatories (verified meanwhile) are on the list.
         launched = statement.embargo_token is not None
         statement.embargo_token = None
-        if statement.launched_at is None:
-            statement.launched_at = utcnow()
+        statement.launched_at = utcnow()
     version = None
     if statement.state is not StatementState.draft and (
         not statement.is_published or changes.keys() & set(TEXT)
@@ -183,6 +187,24 @@ def _new_version(
     statement.version = number
     if version.substantial:
         statement.substantial_version = number
+    if number == 1:
+        # What founding signatories and translators had before the launch
+        # is the text now published as version 1.
+        db.session.execute(
+            update(Signature)
+            .where(Signature.statement_id == statement.id, Signature.signed_version.is_(None))
+            .values(signed_version=1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(StatementTranslation)
+            .where(
+                StatementTranslation.statement_id == statement.id,
+                StatementTranslation.source_version == 0,
+            )
+            .values(source_version=1)
+            .execution_options(synchronize_session=False)
+        )
     db.session.flush()
     return version
 
@@ -285,21 +307,35 @@ def revoke_embargo(statement: Statement, admin: Admin | None) -> bool:
 
 def launch(statement: Statement, admin: Admin | None, *, source: str = "") -> bool:
     """Make a draft public now, founding list and all; whether it was a draft."""
+    require_write()
+    db.session.refresh(statement, with_for_update=True)  # one launch, however many press
     if statement.state is not StatementState.draft:
         return False
     save(statement, {"state": StatementState.open}, admin, source=source)
     return True
 
 
+def _launches_due(now: dt.datetime | None) -> Select:
+    return select(Statement).where(
+        Statement.state == StatementState.draft,
+        Statement.launch_at.is_not(None),
+        Statement.launch_at <= (now or utcnow()),
+    )
+
+
+def launch_is_due(now: dt.datetime | None = None) -> bool:
+    """Whether a draft's launch time has come: a read, taking no write lock."""
+    return db.session.execute(_launches_due(now).limit(1)).first() is not None
+
+
 def launch_due(now: dt.datetime | None = None) -> int:
     """Launch every draft whose launch time has come; how many. In the caller's unit of work."""
     require_write()
     due = db.session.scalars(
-        select(Statement).where(
-            Statement.state == StatementState.draft,
-            Statement.launch_at.is_not(None),
-            Statement.launch_at <= (now or utcnow()),
-        )
+        _launches_due(now)
+        # PostgreSQL: another worker (or an admin's button) launching the
+        # same draft skips it rather than making a second version 1.
+        .with_for_update(skip_locked=True)
     ).all()
     for statement in due:
         launch(statement, None, source="launch_at")

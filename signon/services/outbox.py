@@ -358,9 +358,17 @@ def work(
     total = DeliveryReport()
     while not stop.is_set():
         fed = 0
-        try:
-            if feed is not None:
+        if feed is not None:
+            try:
                 fed = feed()
+            except Exception as exc:  # noqa: BLE001 -- delivery must go on whatever it was
+                # The class only, as below: a message could quote the row's data.
+                log.error(
+                    "error before delivering (launches, re-confirmations): %s", type(exc).__name__
+                )
+            finally:
+                db.session.remove()
+        try:
             report = deliver_due(stop=stop)
         except SQLAlchemyError as exc:
             # The class only: database messages can quote the row's data.

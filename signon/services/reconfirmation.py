@@ -48,17 +48,30 @@ def _due() -> Select:
     )
 
 
-def queue_due(limit: int = 50) -> int:
+def any_due() -> bool:
+    """Whether anyone is waiting to be asked: a read, so an idle worker takes no write lock."""
+    return db.session.execute(_due().with_only_columns(Signature.id).limit(1)).first() is not None
+
+
+def queue_due(limit: int = 50, statement: Statement | None = None) -> int:
     """Queue the "please confirm the new text" email for up to ``limit`` signatories.
 
     In the caller's unit of work; returns how many were queued (0: none due).
-    Each signature is asked once per substantial version.
+    Only ``statement``'s, if given. Each signature is asked once per
+    substantial version; on PostgreSQL, rows another worker is asking are
+    skipped, so nobody is asked twice.
     """
     require_write()
     queued = 0
-    for signature, statement in db.session.execute(_due().order_by(Signature.id).limit(limit)):
-        mail.send(mail.reconfirm_email(signature, statement), signature)
-        signature.reconfirm_asked_for = statement.substantial_version
+    query = _due().order_by(Signature.id).limit(limit)
+    if statement is not None:
+        query = query.where(Statement.id == statement.id)
+    for signature, found in db.session.execute(
+        query.with_for_update(skip_locked=True, of=Signature)
+    ):
+        statement_now = found
+        mail.send(mail.reconfirm_email(signature, statement_now), signature)
+        signature.reconfirm_asked_for = statement_now.substantial_version
         queued += 1
     return queued
 
@@ -69,16 +82,21 @@ def waiting(statement: Statement) -> int:
     return db.session.scalar(query) or 0
 
 
-def reconfirm(token: str) -> tuple[Signature, bool]:
-    """Bind the link's signature to its statement's newest version; whether that changed.
+def reconfirm(token: str, version: int | None) -> tuple[Signature, bool]:
+    """Bind the link's signature to ``version``, its statement's newest; whether that changed.
 
-    Raises ``tokens.TokenExpired`` or ``tokens.TokenInvalid``, like every
-    emailed link.
+    ``version`` is the one the page showed: if another was published since,
+    nothing changes (the page shows the newer text to sign). Raises
+    ``tokens.TokenExpired`` or ``tokens.TokenInvalid``, like every emailed link.
     """
     require_write()
     signature = signature_for_token(token, tokens.RECONFIRM, lock=True)
     statement = signature.statement
-    if signature.state not in _LIVE or signature.signed_version == statement.version:
+    if (
+        signature.state not in _LIVE
+        or signature.signed_version == statement.version
+        or version != statement.version
+    ):
         return signature, False
     signature.signed_version = statement.version
     audit.record(AuditAction.reconfirm, None, signature=signature, statement=statement)

@@ -50,6 +50,9 @@ class SignatureData:
     comment: str = ""
     show_name: bool = True
     language: str = "en"  # the page's, for every email to the contact
+    # The version of the text on the page the form was sent from (pages are
+    # cached, and a form takes minutes to fill in); None: the current one.
+    read_version: int | None = None
 
 
 class Submission(enum.Enum):
@@ -78,6 +81,17 @@ class PreparedSubmission:
     email: RenderedEmail
 
 
+def _signed_version(statement: NamedStatement, read: int | None) -> int | None:
+    """The version the signer read, if the form says a real one; else the current one.
+
+    None before the first publication: founding signatures are bound to
+    version 1 at the launch (services.authoring).
+    """
+    if read is not None and 1 <= read <= statement.version:
+        return read
+    return statement.version or None
+
+
 def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmission:
     """Look the address up and render the email it is due, without writing.
 
@@ -102,10 +116,7 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         "email_canonical": canonical,
         "contact_role": data.contact_role or None,
         "language": data.language,
-        # The version public now: within a second (STATEMENT_CACHE_SECONDS)
-        # of an edit, a page read before it may be signed as the new one;
-        # the changelog shows what changed.
-        "signed_version": statement.version or None,
+        "signed_version": _signed_version(statement, data.read_version),
         "founding": statement.embargo_token is not None,
     }
     existing = db.session.scalar(

@@ -110,6 +110,7 @@ def _signature_dict(signature: Signature) -> dict[str, Any]:
         "contact_role": signature.contact_role,
         "language": signature.language,
         "signed_version": signature.signed_version,
+        "founding": signature.founding,
         "network_hash": signature.ip_hash,
         "signed_at": _iso(signature.created_at),
         "confirmed_at": _iso(signature.confirmed_at),

@@ -86,6 +86,7 @@ def _take_signature(statement: StatementView, signed_url: str) -> Response | tup
                 comment=form.comment.data or "",
                 show_name=form.listing.data == "listed",
                 language=current_language(),
+                read_version=request.form.get("version", type=int),
             ),
         )
         with write_transaction():  # after prepare(): see PreparedSubmission
@@ -101,7 +102,10 @@ def signed(slug: str) -> str:
 
 # Before launch: the private link. Its pages are never cached (no public
 # Cache-Control is set, so the default no-store holds), never indexed, and
-# send no Referer, so the token does not travel to the sites the text links to.
+# send no Referer to other sites, so the token does not travel to the sites
+# the text links to. "same-origin", not "no-referrer": under no-referrer a
+# browser sends "Origin: null" with the form's own POST, which the
+# same-origin check rightly refuses.
 def _embargoed_or_404(token: str) -> StatementView:
     found = statements.embargoed_view(token) if len(token) <= 64 else None
     if found is None:
@@ -117,7 +121,7 @@ def _embargoed_or_404(token: str) -> StatementView:
 
 def _private(response: Response) -> Response:
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -125,7 +129,7 @@ def _private(response: Response) -> Response:
 def embargoed(token: str) -> Response:
     """A statement before its launch, with its sign-on form, for its founding signatories."""
     statement = _embargoed_or_404(token)
-    html = render_statement(statement, SignForm(formdata=None))
+    html = render_statement(statement, SignForm(formdata=None) if statement.is_open else None)
     return _private(make_response(html))
 
 
@@ -197,7 +201,7 @@ def reconfirm(token: str) -> Response | str | tuple[str, int]:
     try:
         if request.method == "POST":
             with write_transaction():
-                reconfirmation.reconfirm(token)
+                reconfirmation.reconfirm(token, request.form.get("version", type=int))
             return redirect(url_for(".reconfirm", token=token), code=303)
         signature = signing.signature_for_token(token, tokens.RECONFIRM)
     except tokens.TokenError as exc:

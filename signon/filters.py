@@ -14,7 +14,7 @@ from flask import Flask, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta
 from markupsafe import Markup
 
-from .models import OrganisationType, OutboxState, SignatureState, StatementState
+from .models import OrganisationType, OutboxState, SignatureState
 from .services.countries import country_name
 from .services.languages import current_language
 from .services.markdown import summary
@@ -85,7 +85,6 @@ def duration(seconds: int) -> str:
 
 def statement_link(statement: Any, **values: Any) -> str:
     """The address of ``statement``'s page on this site: its private link while embargoed."""
-    token = getattr(statement, "embargo_token", None)
-    if token is not None and statement.state is StatementState.draft:
-        return url_for("signing.embargoed", token=token, **values)
+    if getattr(statement, "embargoed", False):
+        return url_for("signing.embargoed", token=statement.embargo_token, **values)
     return url_for("public.statement", slug=statement.slug, **values)

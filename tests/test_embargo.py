@@ -93,10 +93,13 @@ def test_founding_signatories_sign_through_the_private_link_and_are_listed_at_la
     assert "founding signatory" in public.get_data(as_text=True)
     record = client.get(f"/s/{SLUG}/signatories.json").get_json()["signatories"][0]
     assert record["founding"] is True
-    assert client.get(link).status_code == 404  # the private link ends at launch
+    # The private link no longer opens the form: the founders' emails lead to the public page.
+    moved = client.get(link)
+    assert moved.status_code == 303 and moved.headers["Location"] == f"/s/{SLUG}"
+    assert client.post(f"{link}/sign").status_code == 303
     launched = _statement(app)
     assert launched.state is StatementState.open and launched.version == 1
-    assert launched.embargo_token is None and launched.launched_at is not None
+    assert launched.launched_at is not None
     actions = [event.action for event in audit_log(app)]
     assert AuditAction.launch_statement in actions
     assert AuditAction.publish_statement not in actions
@@ -208,3 +211,21 @@ def test_a_launch_time_or_deadline_in_the_past_is_refused(app, admin_client):
         == 302
     )
     assert _statement(app).launch_at is not None
+
+
+def test_a_launch_time_keeps_the_statement_a_draft_until_then(app, admin_client):
+    from test_statement_editor import _edit
+
+    statement_id = _draft(app)
+    soon = (utcnow() + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = _edit(admin_client, statement_id, launch_at=soon, state="open")
+    assert response.status_code == 400
+    assert "stays a draft until then" in response.get_data(as_text=True)
+    assert _statement(app).state is StatementState.draft
+
+
+def test_the_editor_says_when_a_launch_time_passed_without_a_launch(app, admin_client):
+    _draft(app, launch_at=utcnow() - dt.timedelta(minutes=5))
+    statement_id = _statement(app).id
+    html = admin_client.get(f"/admin/statements/{statement_id}/edit").get_data(as_text=True)
+    assert "The launch time has passed and the statement is still a draft" in html

@@ -235,6 +235,16 @@ class StatementForm(FlaskForm):
                 _l("This time has passed: set one in the future, or close the statement.")
             )
             ok = False
+        published = saved is not None and saved.is_published
+        if launch and not published and self.state.data != StatementState.draft.value:
+            # Publishing now would throw the embargo away with the launch time.
+            self.launch_at.errors.append(
+                _l(
+                    "A statement with a launch time stays a draft until then:"
+                    " choose Draft, or clear the launch time."
+                )
+            )
+            ok = False
         if ok and launch and deadline and deadline <= launch:
             self.signing_deadline.errors.append(_l("The deadline must come after the launch."))
             ok = False

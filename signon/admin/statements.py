@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from ..database import write_transaction
+from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..models import AuditAction, Statement, StatementState, StatementTranslation
 from ..services import audit, authoring, delivery, reconfirmation, statements
@@ -249,6 +249,7 @@ def _editor_page(
         still_to_ask=reconfirmation.waiting(statement) if statement else 0,
         action_form=ActionForm(),
         founding=authoring.founding_counts(statement) if statement else None,
+        now=utcnow(),
         published=statement is not None and statement.is_published,
         StatementState=StatementState,
     )

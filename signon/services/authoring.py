@@ -129,10 +129,11 @@ def save(
         and statement.state is not StatementState.draft
     )
     if left_draft:
-        # Leaving draft is the launch: the private link stops working, and
-        # the founding signatories (verified meanwhile) are on the list.
+        # Leaving draft is the launch: the founding signatories (verified
+        # meanwhile) are on the list, and the private link no longer opens
+        # the form; it leads to the public page instead, so the links in
+        # the founders' emails keep working.
         launched = statement.embargo_token is not None
-        statement.embargo_token = None
         statement.launched_at = utcnow()
     version = None
     if statement.state is not StatementState.draft and (

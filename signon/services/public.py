@@ -34,6 +34,10 @@ class NamedStatement(StatementRef, Protocol):
     version: int
     embargo_token: str | None  # set while a draft collects founding signatories
 
+    @property
+    def embargoed(self) -> bool:
+        """Whether it is a draft collecting founding signatories through its private link."""
+
     def title_in(self, language: str) -> str:
         """The title in ``language`` where translated, else the original's."""
 

@@ -117,7 +117,7 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
         "contact_role": data.contact_role or None,
         "language": data.language,
         "signed_version": _signed_version(statement, data.read_version),
-        "founding": statement.embargo_token is not None,
+        "founding": statement.embargoed,
     }
     existing = db.session.scalar(
         _BY_ADDRESS, {"statement_id": statement.id, "canonical": canonical}

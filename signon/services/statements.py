@@ -386,6 +386,11 @@ class StatementView:
         return taking_signatures(self.state, self.signing_deadline, utcnow(), self.embargo_token)
 
     @property
+    def embargoed(self) -> bool:
+        """Whether it is a draft read through its private link, before the launch."""
+        return self.state is StatementState.draft and self.embargo_token is not None
+
+    @property
     def languages(self) -> list[str]:
         """The languages the statement can be read in, the original first."""
         return [text.language for text in self.texts]
@@ -459,6 +464,15 @@ def statement_view(slug: str) -> StatementView | None:
         )
     ).all()
     return _views(rows)[0] if rows else None
+
+
+def launched_slug(token: str) -> str | None:
+    """The slug of the statement launched since its private link carried ``token``."""
+    return db.session.scalar(
+        select(Statement.slug).where(
+            Statement.embargo_token == token, Statement.state != StatementState.draft
+        )
+    )
 
 
 def embargoed_view(token: str) -> StatementView | None:

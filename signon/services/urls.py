@@ -24,6 +24,6 @@ def public_url(endpoint: str, **values: Any) -> str:
 
 def statement_url(statement: Any, **values: Any) -> str:
     """The absolute address of ``statement``'s page: its private link while embargoed."""
-    if getattr(statement, "embargo_token", None) is not None:
+    if getattr(statement, "embargoed", False):
         return public_url("signing.embargoed", token=statement.embargo_token, **values)
     return public_url("public.statement", slug=statement.slug, **values)

@@ -109,6 +109,10 @@ def signed(slug: str) -> str:
 def _embargoed_or_404(token: str) -> StatementView:
     found = statements.embargoed_view(token) if len(token) <= 64 else None
     if found is None:
+        launched = statements.launched_slug(token) if len(token) <= 64 else None
+        if launched is not None:
+            # Launched since: the link in a founder's email leads to the public page.
+            abort(redirect(url_for("public.statement", slug=launched), code=303))
         abort(
             404,
             _(

@@ -178,7 +178,7 @@ def render_statement(statement: StatementView, form: object) -> str:
         form=form,
         sign_url=(
             url_for("signing.sign_embargoed", token=statement.embargo_token)
-            if statement.embargo_token is not None
+            if statement.embargoed
             else url_for("signing.sign", slug=statement.slug)
         ),
     )

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import test_browser
 from factories import make_signature, make_statement
 from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ON_POSTGRES
-from test_browser import CONTACT, Site, language, page, site  # noqa: F401  (fixtures)
+from test_browser import Site, language, page, sign_in_browser, site  # noqa: F401  (fixtures)
 
 from signon.database import write_transaction
 from signon.extensions import db
@@ -121,14 +121,7 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
             )
     page.goto(f"{site.origin}/s/test-statement#sign")
     assert page.locator("html").get_attribute("lang") == language
-    page.locator("#org_name").fill("Accessible Dockers")
-    page.locator("#org_type").select_option("union")
-    page.locator("#country").select_option("FR")
-    page.locator("#contact_name").fill("Ada Contact")
-    page.locator("#contact_email").fill(CONTACT)
-    page.locator("#consent").check()
-    with page.expect_navigation():
-        page.locator("#sign button[type=submit]").click()
+    sign_in_browser(page, "Accessible Dockers", "Ada Contact")
     found += _violations(page)
     page.goto(f"{site.origin}/s/test-statement#sign")
     with page.expect_navigation():

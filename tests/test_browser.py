@@ -120,6 +120,18 @@ def page(site: Site, language: str | None) -> Iterator[playwright_api.Page]:
     assert site.errors == []
 
 
+def sign_in_browser(page: playwright_api.Page, org_name: str, contact_name: str) -> None:
+    """Fill the sign-on form on the page open (by locator, in any language) and send it."""
+    page.locator("#org_name").fill(org_name)
+    page.locator("#org_type").select_option("union")
+    page.locator("#country").select_option("FR")
+    page.locator("#contact_name").fill(contact_name)
+    page.locator("#contact_email").fill(CONTACT)
+    page.locator("#consent").check()
+    with page.expect_navigation():
+        page.locator("#sign button[type=submit]").click()
+
+
 def _type_into(page: playwright_api.Page, text: str) -> None:
     """Tab to the next field and type, as a person with a keyboard does."""
     page.keyboard.press("Tab")
@@ -288,14 +300,7 @@ def test_a_founding_signatory_signs_through_the_private_link(
             token = authoring.open_embargo(db.session.get(Statement, draft.id), None)
     page.goto(f"{site.origin}/e/{token}")
     assert page.title().startswith("Not Yet")
-    page.locator("#org_name").fill("Founding Dockers")
-    page.locator("#org_type").select_option("union")
-    page.locator("#country").select_option("FR")
-    page.locator("#contact_name").fill("Ada Founder")
-    page.locator("#contact_email").fill(CONTACT)
-    page.locator("#consent").check()
-    with page.expect_navigation():
-        page.locator("#sign button[type=submit]").click()
+    sign_in_browser(page, "Founding Dockers", "Ada Founder")
     assert page.url.startswith(f"{site.origin}/e/{token}/signed")
     assert "Check your email" in page.locator("main").inner_text()
     page.goto(site.email_link("confirm"))

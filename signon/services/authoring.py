@@ -154,12 +154,10 @@ def _check(statement: Statement, values: Mapping[str, object], created: bool) ->
             _l("A published statement keeps its address: links to it are already shared."),
         )
     if slug != statement.slug or created:
-        taken = db.session.scalar(
-            select(Statement.id).where(Statement.slug == slug, Statement.id != statement.id)
-            if not created
-            else select(Statement.id).where(Statement.slug == slug)
-        )
-        if taken is not None:
+        others = select(Statement.id).where(Statement.slug == slug)
+        if not created:
+            others = others.where(Statement.id != statement.id)
+        if db.session.scalar(others) is not None:
             raise StatementEditError("slug", _l("Another statement has this address already."))
     state = values.get("state", statement.state)
     if statement.is_published and state is StatementState.draft:

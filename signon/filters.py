@@ -11,7 +11,15 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, url_for
-from flask_babel import format_date, format_datetime, format_decimal, format_timedelta
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_timedelta,
+    gettext,
+    npgettext,
+    pgettext,
+)
 from markupsafe import Markup
 
 from .models import OrganisationType, OutboxState, SignatureState
@@ -32,7 +40,7 @@ def init_app(app: Flask) -> None:
     """
     app.jinja_env.filters["country_name"] = lambda code: country_name(code, current_language())
     app.jinja_env.filters["summary"] = summary
-    app.jinja_env.filters["org_type"] = lambda value: OrganisationType(value).label
+    app.jinja_env.filters["org_type"] = type_label
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["timestamp"] = timestamp
     app.jinja_env.filters["number"] = number
@@ -43,6 +51,7 @@ def init_app(app: Flask) -> None:
         signature_state=labels.signature_state,
         statement_state=labels.statement_state,
     )
+    app.jinja_env.globals["who_signed"] = who_signed
     app.jinja_env.globals["SignatureState"] = SignatureState
     app.jinja_env.globals["statement_link"] = statement_link
     app.jinja_env.globals["OutboxState"] = OutboxState
@@ -51,6 +60,36 @@ def init_app(app: Flask) -> None:
     # a cached page must not carry a link to wherever one visitor claimed.
     app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.globals["dev_mailbox"] = "dev" in app.blueprints
+
+
+def type_label(value: OrganisationType | str | None) -> str:
+    """A type of organisation as people read it; "Individual" for a person, who has none."""
+    if value is None:
+        return pgettext("kind of signatory", "Individual")
+    return OrganisationType(value).label
+
+
+def who_signed(organisations: int, people: int) -> str:
+    """ "12 organisations", "1 person", "12 organisations and 3 people", in the page's language.
+
+    Each count is its own plural, so that every language agrees each noun
+    with its number; with no signatory at all it speaks of organisations.
+    """
+    orgs = npgettext(
+        "N signed",
+        "%(count)s organisation",
+        "%(count)s organisations",
+        organisations,
+        count=number(organisations),
+    )
+    persons = npgettext(
+        "N signed", "%(count)s person", "%(count)s people", people, count=number(people)
+    )
+    if not people:
+        return orgs
+    if not organisations:
+        return persons
+    return gettext("%(organisations)s and %(people)s", organisations=orgs, people=persons)
 
 
 def long_date(value: dt.date | dt.datetime | None) -> str:

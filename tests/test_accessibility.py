@@ -22,7 +22,7 @@ from test_browser import Site, language, page, sign_in_browser, site  # noqa: F4
 
 from signon.database import write_transaction
 from signon.extensions import db
-from signon.models import Statement, StatementState
+from signon.models import SignatoryKind, Statement, StatementState, WhoMaySign
 from signon.services import authoring
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -111,6 +111,17 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
                 None,
                 note="Added a paragraph",
             )
+        # Open to organisations and people: the form with both shapes, and a
+        # listed person with an affiliation.
+        both = make_statement("open-to-all", who_may_sign=WhoMaySign.both, title="Open to all")
+        make_signature(
+            both.id,
+            kind=SignatoryKind.person,
+            org_type=None,
+            org_name="Dana Listed",
+            affiliation="University of Nowhere",
+            country="FR",
+        )
         # A draft before its launch, read through its private link.
         draft = make_statement(
             "before-launch", state=StatementState.draft, title="Before the launch"
@@ -135,6 +146,14 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
     for path in [*PUBLIC, private_link]:
         page.goto(site.origin + path)
         found += _violations(page)
+    # The form of a statement open to both, in each shape, and with errors.
+    page.goto(f"{site.origin}/s/open-to-all")
+    found += _violations(page)
+    page.locator("input[name=kind][value=person]").check()
+    found += _violations(page)
+    with page.expect_navigation():
+        page.locator("#sign button[type=submit]").click()
+    found += _violations(page)
     page.goto(f"{site.origin}/admin/login")
     found += _violations(page)
     page.locator("#email").fill(ADMIN_EMAIL)

@@ -49,8 +49,8 @@ def test_statements_lists_the_published_ones_with_their_figures(client, publishe
 def test_a_statement_counts_its_named_signatories_by_country_and_type(client, published):
     data = client.get(f"{API}/statements/test-statement").json
     assert data["by_country"] == [
-        {"country": "FR", "country_name": "France", "organisations": 1},
-        {"country": "DE", "country_name": "Germany", "organisations": 1},
+        {"country": "FR", "country_name": "France", "signatories": 1},
+        {"country": "DE", "country_name": "Germany", "signatories": 1},
     ]
     assert {row["type"] for row in data["by_type"]} == {"union", "collective"}
     assert client.get(f"{API}/statements/a-draft").status_code == 404

@@ -310,6 +310,35 @@ def test_a_founding_signatory_signs_through_the_private_link(
     assert page.get_by_role("link", name="Share this statement").count() == 0
 
 
+def test_a_person_signs_in_their_own_name_where_both_may_sign(
+    app, site: Site, page: playwright_api.Page
+) -> None:
+    """Choosing "in my own name" hides the organisation's fields (no script), and signing works."""
+    from signon.models import WhoMaySign
+
+    with app.app_context():
+        make_statement("open-to-all", who_may_sign=WhoMaySign.both, title="Open to All")
+    page.goto(f"{site.origin}/s/open-to-all")
+    assert page.locator("#org_name").is_visible() and not page.locator("#person_name").is_visible()
+    page.get_by_label(re.compile("in my own name")).check()
+    assert page.locator("#person_name").is_visible()
+    for hidden in ("#org_name", "#org_type", "#website", "#contact_name", "#contact_role"):
+        assert not page.locator(hidden).is_visible(), hidden
+    page.locator("#person_name").fill("Dana Browser")
+    page.locator("#affiliation").fill("University of Nowhere")
+    page.locator("#country").select_option("FR")
+    page.locator("#contact_email").fill(CONTACT)
+    page.locator("#consent").check()
+    with page.expect_navigation():
+        page.locator("#sign button[type=submit]").click()
+    assert page.url.startswith(f"{site.origin}/s/open-to-all/signed")
+    page.goto(site.email_link("confirm"))
+    assert "University of Nowhere" in page.locator("main").inner_text()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm my signature").click()
+    assert "confirmed" in page.locator("main").inner_text().lower()
+
+
 def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> None:
     """The list's GET form, by keyboard; the download links answer files."""
     page.goto(f"{site.origin}/s/test-statement/signatories")

@@ -59,7 +59,14 @@ def test_a_pack_holds_the_statement_the_list_and_a_signed_manifest(app, runner, 
     assert html.index("<h3>Germany (1)</h3>") < html.index("<h3>Russian Federation (1)</h3>")
     assert "Syndicat des Dockers" in html and "Quiet" not in html
     assert "<link" not in html and "<script" not in html and "src=" not in html
-    assert manifest["counts"] == {"organisations": 4, "countries": 3, "unnamed": 1, "listed": 3}
+    assert manifest["counts"] == {
+        "signatories": 4,
+        "organisations": 4,
+        "people": 0,
+        "countries": 3,
+        "unnamed": 1,
+        "listed": 3,
+    }
     assert {entry["name"] for entry in manifest["files"]} == FILES
     assert manifest["key"]["url"] == "http://signon.test/pack/key.pem"
     for secret in ("Secret Person", "@example.org"):

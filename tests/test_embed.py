@@ -30,7 +30,7 @@ def test_the_embed_shows_the_count_and_the_newest_named(app, client):
     response = client.get(EMBED)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and response.cache_control.public
-    assert "<strong>8</strong> organisations" in html and "have signed" in html
+    assert "Signed by <strong>8 organisations</strong>" in html
     newest = html[html.index('class="newest"') :]
     assert [f"Union {n}" in newest for n in range(7)] == [False, False] + [True] * 5
     assert newest.index("Union 6") < newest.index("Union 2")
@@ -63,7 +63,7 @@ def test_a_closed_statement_embeds_without_a_call_to_sign(app, client):
         make_statement(state=StatementState.closed)
     html = client.get(EMBED).get_data(as_text=True)
     assert "Read the statement" in html and "sign the statement" not in html
-    assert "No organisation is listed yet." in html
+    assert "No one has signed yet." in html
 
 
 def test_the_count_is_json_any_site_may_read(app, client):
@@ -76,7 +76,9 @@ def test_the_count_is_json_any_site_may_read(app, client):
     assert response.json == {
         "slug": "test-statement",
         "title": "A Test Statement",
+        "signatories": 2,
         "organisations": 2,
+        "people": 0,
         "countries": 2,
         "taking_signatures": True,
         "url": "http://signon.test/s/test-statement",

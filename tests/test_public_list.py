@@ -108,7 +108,7 @@ def test_the_list_is_sorted_by_name_whatever_the_case_and_accents(client, listed
         "Zeta Dockers' Union",
         "Профсоюз докеров",
     ]
-    assert "7 organisations listed by name." in html
+    assert "7 signatories listed by name." in html
     assert "9 organisations" not in html  # the pending one is not counted
     assert "1 of them asked not to be named." in html
 
@@ -130,13 +130,13 @@ def test_search_ignores_case_accents_and_punctuation(client, listed, search, exp
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert _names(html, listed) == expected
-    assert f"{len(expected)} organisation" in html
+    assert f"{len(expected)} signator" in html
     assert "Unnamed Ecole" not in html and "Pending Ecole" not in html
 
 
 def test_a_search_that_finds_nothing_says_so(client, listed):
     html = client.get(LIST, query_string={"q": "nobody here"}).get_data(as_text=True)
-    assert "0 organisations match." in html and "No organisation matches." in html
+    assert "0 signatories match." in html and "No signatory matches." in html
 
 
 @pytest.mark.parametrize("wildcard", ["%", "_", "%%", "a%", "'; --"])
@@ -314,6 +314,8 @@ def test_the_csv_has_public_fields_only_with_formulas_neutralised(app, client):
         "verified_at": "",
         "signed_version": "",
         "founding": "false",
+        "kind": "organisation",
+        "affiliation": "",
     }
     assert rows[0]["verified_at"].endswith("Z")
     for secret in ("Secret Person", "Treasurer", "@example.org", "Hidden"):
@@ -340,6 +342,9 @@ def test_the_json_holds_the_figures_and_the_filtered_list(client, listed):
         "verified_at",
         "signed_version",
         "founding",
+        "kind",
+        "affiliation",
+        "answers",
     }
 
 
@@ -425,7 +430,7 @@ def test_figures_count_the_named_by_country_type_and_day(app, client, listed):
     assert 'role="img"' in html and "<title id=" in html
     assert "<caption>Listed signatories by country</caption>" in html
     assert 'href="/s/test-statement/signatories?country=DE">Germany</a>' in html
-    assert "asked not to be named, and is counted nowhere else" in html
+    assert "Not named at their request, and counted nowhere else: 1 organisation." in html
     assert "Unnamed" not in html
 
 
@@ -433,7 +438,7 @@ def test_figures_of_an_empty_list_say_so(app, client):
     with app.app_context():
         make_statement()
     html = client.get("/s/test-statement/figures").get_data(as_text=True)
-    assert "No organisation is listed by name yet." in html and "<svg" not in html
+    assert "No one is listed by name yet." in html and "<svg" not in html
 
 
 @pytest.mark.slow

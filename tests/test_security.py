@@ -41,6 +41,7 @@ def _url_for_rule(rule, token: str) -> str:
         "statement_id": "1",
         "language": "es",
         "message_id": "1",
+        "question_id": "1",
         "filename": "style.css",
     }
     url = rule.rule

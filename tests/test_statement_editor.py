@@ -31,6 +31,7 @@ FORM = {
     "state": "draft",
     "signing_deadline": "",
     "needs_verification": "y",
+    "who_may_sign": "organisations",
 }
 
 

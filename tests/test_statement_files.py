@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from signon.models import StatementState
+from signon.models import StatementState, WhoMaySign
 from signon.services.statements import (
     StatementImportError,
     ignored_settings,
@@ -74,7 +74,13 @@ def test_a_wordpress_export_comes_over_with_its_settings():
     assert settings["state"] is StatementState.open
     assert settings["needs_verification"] is False
     assert settings["signing_deadline"] == dt.datetime(2026, 12, 31, 23, 59)
+    assert settings["who_may_sign"] is WhoMaySign.organisations  # unless the file says
     assert ignored_settings(WORDPRESS) == ["layout"]
+
+
+def test_a_file_says_who_may_sign():
+    text = "---\nslug: s\ntitle: T\npublisher: P\nwho_may_sign: both\n---\nx\n"
+    assert parse_statement_file(text)["who_may_sign"] is WhoMaySign.both
 
 
 @pytest.mark.parametrize(
@@ -88,6 +94,7 @@ def test_a_wordpress_export_comes_over_with_its_settings():
         ("---\nnot: [valid\n---\nx", "not valid YAML"),
         ("---\nslug: s\ntitel: T\npublisher: P\n---\nx", "unknown setting 'titel'"),
         ("no block at all", "must start with"),
+        ("---\nslug: s\ntitle: T\npublisher: P\nwho_may_sign: all\n---\nx", "who_may_sign must"),
     ],
 )
 def test_a_file_that_cannot_be_read_says_why(text, problem):

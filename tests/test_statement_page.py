@@ -42,7 +42,7 @@ def test_statement_page_shows_text_publisher_date_and_form(client, app):
     assert "A Test Statement" in html and "Test Publishers" in html
     assert 'class="footnotes"' in html
     assert 'action="/s/test-statement/sign' in html
-    assert "No organisation is listed yet." in html
+    assert "No one has signed yet." in html
 
 
 def test_counts_organisations_and_countries_of_verified_signatures_only(client, app):

@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import auth, outbox, people, queue, statements  # noqa: E402, F401  (routes register on bp)
+from . import auth, outbox, people, questions, queue, statements  # noqa: E402, F401  (routes register on bp)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..extensions import db
-from ..models import Signature
+from ..models import Signature, Statement
 
 F = TypeVar("F", bound=FlaskForm)
 
@@ -27,3 +27,11 @@ def signature_or_404(signature_id: int) -> Signature:
     if signature is None:
         abort(404, _("There is no such signature."))
     return signature
+
+
+def statement_or_404(statement_id: int) -> Statement:
+    """The statement with this id, or a 404 page."""
+    statement = db.session.get(Statement, statement_id)
+    if statement is None:
+        abort(404, _("There is no such statement."))
+    return statement

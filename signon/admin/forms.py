@@ -23,13 +23,14 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..database import utcnow
-from ..models import Statement, StatementState
+from ..models import QuestionKind, Statement, StatementState, WhoMaySign
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.authoring import EDITABLE
 from ..services.languages import LANGUAGES
+from ..services.questions import QuestionError, clean_options
 from ..services.statements import slug_from
 from ..validators import PlainText, clean_text, email_problem
 
@@ -162,6 +163,17 @@ class StatementForm(FlaskForm):
         format="%Y-%m-%dT%H:%M",
     )
     needs_verification = BooleanField(_l("Check each signature before it is listed"), default=True)
+    who_may_sign = RadioField(
+        _l("Who may sign"),
+        choices=[
+            SelectChoice(WhoMaySign.organisations.value, _l("Organisations")),
+            SelectChoice(WhoMaySign.individuals.value, _l("Individuals, in their own name")),
+            SelectChoice(WhoMaySign.both.value, _l("Both: the form asks which")),
+        ],
+        default=WhoMaySign.organisations.value,
+        validators=[InputRequired(_l("Please choose who may sign."))],
+        invalid_choice_message=_l("Please choose one of the options."),
+    )
     note = StringField(
         _l("What changed"),
         filters=[clean_text],
@@ -200,6 +212,7 @@ class StatementForm(FlaskForm):
             "body": self.body.data.rstrip() + "\n",
             "state": StatementState(self.state.data),
             "needs_verification": bool(self.needs_verification.data),
+            "who_may_sign": WhoMaySign(self.who_may_sign.data),
             "signing_deadline": self.signing_deadline.data,
             # Only a draft waits for a launch.
             "launch_at": (
@@ -271,3 +284,61 @@ class TranslationForm(FlaskForm):
             "standfirst": self.standfirst.data or None,
             "body": self.body.data.rstrip() + "\n",
         }
+
+
+class QuestionForm(FlaskForm):
+    """A question to add to a statement's sign-on form."""
+
+    label = StringField(
+        _l("Question"),
+        filters=[clean_text],
+        validators=[DataRequired(_REQUIRED), Length(max=200), PlainText()],
+    )
+    hint = StringField(
+        _l("Hint under the question"),
+        filters=[clean_text],
+        validators=[Optional(), Length(max=300), PlainText()],
+    )
+    kind = RadioField(
+        _l("Answer"),
+        choices=[
+            SelectChoice(QuestionKind.text.value, _l("A line of text")),
+            SelectChoice(QuestionKind.number.value, _l("A whole number")),
+            SelectChoice(QuestionKind.choice.value, _l("One choice from a list")),
+        ],
+        default=QuestionKind.text.value,
+        validators=[InputRequired(_l("Please choose the kind of answer."))],
+        invalid_choice_message=_l("Please choose one of the options."),
+    )
+    options = TextAreaField(
+        _l("Options, one per line"),
+        # No Optional(): it would end the chain before validate_options.
+        validators=[Length(max=3000), PlainText(multiline=True)],
+    )
+    required = BooleanField(_l("An answer is required"))
+    visibility = RadioField(
+        _l("Who sees the answers"),
+        choices=[
+            SelectChoice("private", _l("Only the publisher's team")),
+            SelectChoice("public", _l("Everyone: shown on the list with the signatory's name")),
+        ],
+        # Private unless the admin decides otherwise: answers may say more
+        # about a signatory than their name does.
+        default="private",
+        validators=[InputRequired(_l("Please choose who sees the answers."))],
+        invalid_choice_message=_l("Please choose one of the options."),
+    )
+
+    def validate_options(self, field: TextAreaField) -> None:
+        """A choice has its options; other kinds have none to give."""
+        if self.kind.data != QuestionKind.choice.value:
+            field.data = ""
+            return
+        try:
+            field.data = "\n".join(clean_options(field.data or ""))
+        except QuestionError:
+            raise ValidationError(
+                _l("Please give between two and 30 options, one per line, each once.")
+            ) from None
+        if any(len(option) > 100 for option in field.data.splitlines()):
+            raise ValidationError(_l("Each option may be at most 100 characters long."))

@@ -20,7 +20,7 @@ from ..services import audit, authoring, delivery, reconfirmation, statements
 from ..services.languages import LANGUAGES, language_name
 from ..services.markdown import render_markdown
 from . import bp
-from .common import checked
+from .common import checked, statement_or_404
 from .forms import ActionForm, StatementForm, TranslationForm, fingerprint
 
 
@@ -54,19 +54,13 @@ def new_statement() -> Response | tuple[str, int] | str:
 @login_required
 def edit_statement(statement_id: int) -> Response | tuple[str, int] | str:
     """Change a statement's text or settings; a published change of its text is a new version."""
-    statement = _statement_or_404(statement_id)
+    statement = statement_or_404(statement_id)
     form = StatementForm(obj=statement if request.method == "GET" else None)
     if not form.is_submitted():
         form.state.data = statement.state.value
+        form.who_may_sign.data = statement.who_may_sign.value
         form.seen.data = fingerprint(statement)
     return _editor(form, statement)
-
-
-def _statement_or_404(statement_id: int) -> Statement:
-    statement = db.session.get(Statement, statement_id)
-    if statement is None:
-        abort(404, _("There is no such statement."))
-    return statement
 
 
 def _editor(form: StatementForm, statement: Statement | None) -> Response | tuple[str, int] | str:
@@ -84,7 +78,7 @@ def _editor(form: StatementForm, statement: Statement | None) -> Response | tupl
     statement_id = statement.id if statement is not None else None
     try:
         with write_transaction():
-            current = _statement_or_404(statement_id) if statement_id is not None else None
+            current = statement_or_404(statement_id) if statement_id is not None else None
             if current is not None and form.seen.data != fingerprint(current):
                 # Saving again (having looked) replaces their change with this one.
                 form.seen.data = fingerprint(current)
@@ -140,7 +134,7 @@ def open_embargo(statement_id: int) -> Response:
     checked(ActionForm())
     try:
         with write_transaction():
-            authoring.open_embargo(_statement_or_404(statement_id), current_user)
+            authoring.open_embargo(statement_or_404(statement_id), current_user)
     except authoring.StatementEditError as exc:
         abort(409, exc.message)
     flash(_("The private link is ready: share it with the founding signatories only."))
@@ -153,7 +147,7 @@ def revoke_embargo(statement_id: int) -> Response:
     """Make the private link stop working at once."""
     checked(ActionForm())
     with write_transaction():
-        revoked = authoring.revoke_embargo(_statement_or_404(statement_id), current_user)
+        revoked = authoring.revoke_embargo(statement_or_404(statement_id), current_user)
     if revoked:
         flash(_("The private link no longer works."))
     return redirect(url_for(".edit_statement", statement_id=statement_id) + "#launch")
@@ -165,7 +159,7 @@ def launch_statement(statement_id: int) -> Response:
     """Make a draft public now, with its verified founding signatories on its list."""
     checked(ActionForm())
     with write_transaction():
-        launched = authoring.launch(_statement_or_404(statement_id), current_user)
+        launched = authoring.launch(statement_or_404(statement_id), current_user)
     if launched:
         flash(_("The statement is public now, and open for signatures."))
     return redirect(url_for(".edit_statement", statement_id=statement_id))
@@ -180,7 +174,7 @@ RECONFIRMATIONS_AT_ONCE = 200
 @login_required
 def translate_statement(statement_id: int, language: str) -> Response | tuple[str, int] | str:
     """Write a statement's text in another language, beside the original, with a preview."""
-    statement = _statement_or_404(statement_id)
+    statement = statement_or_404(statement_id)
     if language not in LANGUAGES or language == statement.language:
         abort(404, _("The statement cannot be translated into this language here."))
     found = next((t for t in statement.translations if t.language == language), None)
@@ -200,7 +194,7 @@ def translate_statement(statement_id: int, language: str) -> Response | tuple[st
         }
         return _translation_page(form, statement, language, found, preview=preview)
     with write_transaction():
-        current = _statement_or_404(statement_id)
+        current = statement_or_404(statement_id)
         authoring.save_translation(current, language, form.values(), current_user)
     flash(_("The %(language)s text is saved.", language=language_name(language)))
     return redirect(url_for(".translate_statement", statement_id=statement_id, language=language))

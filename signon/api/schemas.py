@@ -11,20 +11,31 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..models import OrganisationType
+from ..models import OrganisationType, SignatoryKind
 from ..services.countries import country_choices
 from ..services.listing import Order
 from ..web.list_form import SEARCH_MAX_LENGTH
 
 MAX_PER_PAGE = 100
 TYPES = [t.value for t in OrganisationType]
+# A "type" of the list's filters, and of the counts by type: people who
+# signed in their own name (whose own ``type`` is null).
+PEOPLE = SignatoryKind.person.value
 
 
 class SignatorySchema(Schema):
     """A verified signatory that asked to be named: public fields only."""
 
-    name = fields.Str(required=True, metadata={"description": "The organisation's name."})
-    type = fields.Str(required=True, validate=validate.OneOf(TYPES))
+    name = fields.Str(
+        required=True,
+        metadata={"description": "The organisation's name, or a person's own."},
+    )
+    type = fields.Str(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(TYPES),
+        metadata={"description": "The type of organisation; null for a person."},
+    )
     country = fields.Str(
         required=True, metadata={"description": "ISO 3166-1 alpha-2 code.", "example": "FR"}
     )
@@ -50,6 +61,27 @@ class SignatorySchema(Schema):
         required=True,
         metadata={"description": "Signed through the private link before the launch."},
     )
+    kind = fields.Str(
+        required=True,
+        validate=validate.OneOf([kind.value for kind in SignatoryKind]),
+        metadata={"description": "An organisation, or a person signing in their own name."},
+    )
+    affiliation = fields.Str(
+        required=True,
+        metadata={
+            "description": "A person's affiliation, given for identification only;"
+            " empty for an organisation."
+        },
+    )
+    answers = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Str(),
+        required=True,
+        metadata={
+            "description": "Answers to the statement's public questions, by question;"
+            " a question not answered is left out."
+        },
+    )
 
 
 class LinksSchema(Schema):
@@ -72,8 +104,14 @@ class StatementSchema(Schema):
     published_on = fields.Date(required=True, allow_none=True)
     state = fields.Str(required=True, validate=validate.OneOf(["open", "closed"]))
     taking_signatures = fields.Bool(required=True)
-    organisations = fields.Int(
+    signatories = fields.Int(
         required=True, metadata={"description": "Verified signatures, named or not."}
+    )
+    organisations = fields.Int(
+        required=True, metadata={"description": "Of them, by organisations."}
+    )
+    people = fields.Int(
+        required=True, metadata={"description": "Of them, by people in their own name."}
     )
     countries = fields.Int(required=True)
     unnamed = fields.Int(required=True, metadata={"description": "Asked not to be named."})
@@ -90,13 +128,17 @@ class StatementListSchema(Schema):
 class CountryCountSchema(Schema):
     country = fields.Str(required=True)
     country_name = fields.Str(required=True)
-    organisations = fields.Int(required=True)
+    signatories = fields.Int(required=True, metadata={"description": "Listed by name."})
 
 
 class TypeCountSchema(Schema):
-    type = fields.Str(required=True, validate=validate.OneOf(TYPES))
+    type = fields.Str(
+        required=True,
+        validate=validate.OneOf([*TYPES, PEOPLE]),
+        metadata={"description": 'A type of organisation, or "person" for individuals.'},
+    )
     label = fields.Str(required=True)
-    organisations = fields.Int(required=True)
+    signatories = fields.Int(required=True, metadata={"description": "Listed by name."})
 
 
 class StatementDetailSchema(StatementSchema):
@@ -175,7 +217,11 @@ class SignatoryQuerySchema(Schema):
         ),
         metadata={"description": "ISO 3166-1 alpha-2 code."},
     )
-    type = fields.Str(load_default=None, validate=_one_of(TYPES))
+    type = fields.Str(
+        load_default=None,
+        validate=_one_of([*TYPES, PEOPLE]),
+        metadata={"description": 'A type of organisation, or "person" for individuals.'},
+    )
     sort = fields.Str(load_default=Order.name.value, validate=_one_of([o.value for o in Order]))
     page = fields.Int(
         load_default=1, validate=_range(1, 1_000_000), error_messages=_NOT_AN_INTEGER

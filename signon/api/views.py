@@ -11,11 +11,13 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from ..filters import number
+from ..models import SignatoryKind
 from ..ratelimits import limiter, setting
 from ..services import exports, listing, statements
 from ..services.countries import country_name
 from ..services.statements import StatementView
 from ..services.urls import public_url
+from ..web.list_form import PEOPLE, org_type_of
 from ..web.pages import (
     cacheable,
     cached,
@@ -46,7 +48,9 @@ def _summary(statement: StatementView) -> dict[str, Any]:
         "published_on": statement.published_on.isoformat() if statement.published_on else None,
         "state": statement.state.value,
         "taking_signatures": statement.is_open,
+        "signatories": tally.signatories,
         "organisations": tally.organisations,
+        "people": tally.people,
         "countries": tally.countries,
         "unnamed": tally.unnamed,
         "version": statement.version,
@@ -78,12 +82,16 @@ def statement(slug: str) -> Response:
             _summary(found)
             | {
                 "by_country": [
-                    {"country": code, "country_name": country_name(code), "organisations": n}
+                    {"country": code, "country_name": country_name(code), "signatories": n}
                     for code, n in figures.countries
                 ],
                 # In English, like country_name: data for programs, whatever the language.
                 "by_type": [
-                    {"type": org_type.value, "label": org_type.english_label, "organisations": n}
+                    {
+                        "type": org_type.value if org_type else PEOPLE,
+                        "label": org_type.english_label if org_type else "Individual",
+                        "signatories": n,
+                    }
                     for org_type, n in figures.types
                 ],
             }
@@ -103,7 +111,8 @@ def signatories(slug: str) -> Response:
     selection = listing.Selection(
         words=listing.search_words(args["q"]),
         country=args["country"],
-        org_type=args["type"],
+        org_type=org_type_of(args["type"]),
+        kind=SignatoryKind.person if args["type"] == PEOPLE else None,
         order=listing.Order(args["sort"]),
     )
     page, per_page = args["page"], args["per_page"]
@@ -111,7 +120,7 @@ def signatories(slug: str) -> Response:
         total = cached(found, "count:" + selection.key(), lambda s: listing.count(s, selection))
     else:
         tally = cached_tally(found)
-        total = tally.organisations - tally.unnamed
+        total = tally.named
     pages = max(1, -(-total // per_page))
     if page > pages:
         abort(

@@ -4,8 +4,15 @@ from .admin import Admin, AdminSession
 from .audit import AuditAction, AuditEvent
 from .network import NetworkKey
 from .outbox import OutboxMessage, OutboxState
-from .signature import OrganisationType, Signature, SignatureState
-from .statement import Statement, StatementState, StatementTranslation, StatementVersion
+from .question import QuestionKind, SignatureAnswer, StatementQuestion
+from .signature import OrganisationType, SignatoryKind, Signature, SignatureState
+from .statement import (
+    Statement,
+    StatementState,
+    StatementTranslation,
+    StatementVersion,
+    WhoMaySign,
+)
 
 __all__ = [
     "Admin",
@@ -16,10 +23,15 @@ __all__ = [
     "OrganisationType",
     "OutboxMessage",
     "OutboxState",
+    "QuestionKind",
+    "SignatoryKind",
     "Signature",
+    "SignatureAnswer",
     "SignatureState",
     "Statement",
+    "StatementQuestion",
     "StatementState",
     "StatementTranslation",
     "StatementVersion",
+    "WhoMaySign",
 ]

@@ -38,6 +38,8 @@ class AuditAction(enum.StrEnum):
     close_statement = "statement-close"
     reopen_statement = "statement-reopen"
     launch_statement = "statement-launch"
+    add_question = "question-add"
+    remove_question = "question-remove"
 
 
 class AuditEvent(db.Model):

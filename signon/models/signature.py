@@ -7,6 +7,7 @@ import enum
 import re
 import secrets
 import unicodedata
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -17,6 +18,9 @@ from ..extensions import db
 from .statement import Statement
 from .types import enum_column
 
+if TYPE_CHECKING:
+    from .question import SignatureAnswer
+
 
 class SignatureState(enum.StrEnum):
     """The lifecycle in the SPEC; only ``verified`` is ever public."""
@@ -26,6 +30,13 @@ class SignatureState(enum.StrEnum):
     verified = "verified"
     rejected = "rejected"
     withdrawn = "withdrawn"
+
+
+class SignatoryKind(enum.StrEnum):
+    """Who signs: an organisation (through a contact who is never shown) or a person."""
+
+    organisation = "organisation"
+    person = "person"
 
 
 class OrganisationType(enum.StrEnum):
@@ -125,11 +136,13 @@ def new_link_id() -> str:
 
 
 class Signature(db.Model):
-    """An organisation's signature with its contact, who is never shown.
+    """An organisation's or a person's signature, with an address that is never shown.
 
-    Public: organisation name, type, country, city, website, the approved
-    comment, and whether the name is listed. Private, and erased on
-    withdrawal: the contact's name, email and role, and the keyed IP hash.
+    Public: the name (``org_name``: the organisation's, or the person's own),
+    the organisation's type, country, city, website, a person's affiliation,
+    the approved comment, and whether the name is listed. Private, and erased
+    on withdrawal: the contact's name, email and role, and the keyed IP hash.
+    A person is their own contact: ``contact_name`` repeats their name.
     """
 
     __tablename__ = "signature"
@@ -166,8 +179,13 @@ class Signature(db.Model):
             "state != 'withdrawn' OR (contact_name IS NULL AND contact_email IS NULL"
             " AND email_canonical IS NULL AND contact_role IS NULL AND ip_hash IS NULL"
             " AND rejection_reason IS NULL AND org_name = '' AND name_key = '' AND city = ''"
-            " AND website = '' AND comment = '')",
+            " AND website = '' AND comment = '' AND affiliation = '')",
             name="withdrawn_is_erased",
+        ),
+        # An organisation has a type; a person has none (nor a website).
+        sa.CheckConstraint(
+            "(kind = 'organisation') = (org_type IS NOT NULL)",
+            name="type_of_organisations_only",
         ),
         # Every state but pending is reached by a transition that stamps it.
         sa.CheckConstraint(
@@ -188,18 +206,29 @@ class Signature(db.Model):
         enum_column(SignatureState, "signature_state"), default=SignatureState.pending
     )
 
+    kind: Mapped[SignatoryKind] = mapped_column(
+        enum_column(SignatoryKind, "signatory_kind"),
+        default=SignatoryKind.organisation,
+        server_default=SignatoryKind.organisation.value,
+    )
+    # The public name: the organisation's, or the person's own. Kept under
+    # its first name so that the list's indexes and every query stay as they are.
     org_name: Mapped[str] = mapped_column(sa.String(200))
     # fold_name(org_name), computed on insert: what the list sorts and searches by.
     name_key: Mapped[str] = mapped_column(
         sa.String(NAME_KEY_LENGTH), default=_name_key_default, server_default=""
     )
-    org_type: Mapped[OrganisationType] = mapped_column(
+    # None for a person.
+    org_type: Mapped[OrganisationType | None] = mapped_column(
         enum_column(OrganisationType, "organisation_type")
     )
     country: Mapped[str] = mapped_column(sa.String(2))  # ISO 3166-1 alpha-2
     city: Mapped[str] = mapped_column(sa.String(100), default="")
     website: Mapped[str] = mapped_column(sa.String(300), default="")
     comment: Mapped[str] = mapped_column(sa.String(280), default="")
+    # A person's organisation, university or role, "for identification
+    # only": public with their name. Always empty for an organisation.
+    affiliation: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     comment_approved: Mapped[bool] = mapped_column(default=False)
     # False: counted, but the name is not shown ("do not show our name").
     show_name: Mapped[bool] = mapped_column(default=True)
@@ -239,6 +268,11 @@ class Signature(db.Model):
     withdrawn_at: Mapped[dt.datetime | None]
 
     statement: Mapped[Statement] = relationship()
+    # Its answers to the statement's own questions; withdrawal deletes them
+    # (services.signing.withdraw), as the database does with the signature.
+    answers: Mapped[list[SignatureAnswer]] = relationship(
+        order_by="SignatureAnswer.question_id", viewonly=True
+    )
 
     def confirm(self, *, verify: bool) -> bool:
         """pending → confirmed (or verified when ``verify``). False if not pending."""
@@ -273,7 +307,7 @@ class Signature(db.Model):
     def withdraw(self) -> bool:
         """Any state → withdrawn, erasing every field that could identify anyone.
 
-        The organisation's name, city, website and comment go too: a withdrawal
+        The public name, city, website, affiliation and comment go too: a withdrawal
         often means signing became dangerous, and the row is kept only so that
         counts and the audit trail stay consistent.
         """
@@ -286,6 +320,7 @@ class Signature(db.Model):
         self.city = ""
         self.website = ""
         self.comment = ""
+        self.affiliation = ""
         self.contact_name = None
         self.contact_email = None
         self.email_canonical = None

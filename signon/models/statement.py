@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from ..database import utcnow
 from ..extensions import db
 from .types import enum_column
 
+if TYPE_CHECKING:
+    from .question import StatementQuestion
+
 
 class StatementState(enum.StrEnum):
     """Where a statement is in its life: only ``open`` ones take signatures."""
@@ -19,6 +23,24 @@ class StatementState(enum.StrEnum):
     draft = "draft"
     open = "open"
     closed = "closed"
+
+
+class WhoMaySign(enum.StrEnum):
+    """Who a statement's form is for."""
+
+    organisations = "organisations"
+    individuals = "individuals"
+    both = "both"
+
+    @property
+    def organisations_may(self) -> bool:
+        """Whether organisations may sign."""
+        return self is not WhoMaySign.individuals
+
+    @property
+    def individuals_may(self) -> bool:
+        """Whether people may sign in their own name."""
+        return self is not WhoMaySign.organisations
 
 
 def taking_signatures(
@@ -62,6 +84,13 @@ class Statement(db.Model):
     # When False, a confirmed signature is verified (public) at once.
     needs_verification: Mapped[bool] = mapped_column(default=True)
     signing_deadline: Mapped[dt.datetime | None]
+    # Organisations, individuals in their own name, or both (the sign-on
+    # form then asks which). Changing it never touches existing signatures.
+    who_may_sign: Mapped[WhoMaySign] = mapped_column(
+        enum_column(WhoMaySign, "who_may_sign"),
+        default=WhoMaySign.organisations,
+        server_default=WhoMaySign.organisations.value,
+    )
     # Raised in the same transaction as anything that changes what the public
     # sees of the statement (a signature verified or withdrawn, a comment
     # shown or hidden, the text or settings edited). Public pages are cached,
@@ -98,6 +127,12 @@ class Statement(db.Model):
         back_populates="statement",
         cascade="all, delete-orphan",
         order_by="StatementVersion.number",
+    )
+    # Its own questions on the sign-on form (models.question), in order.
+    questions: Mapped[list[StatementQuestion]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="StatementQuestion.position",
+        passive_deletes=True,
     )
 
     @property

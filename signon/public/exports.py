@@ -60,7 +60,11 @@ def _download(slug: str, kind: str) -> Response:
         response = Response(status=304)
     elif kind == "csv":
         response = Response(
-            stream_with_context(exports.csv_chunks(_rows(found, selection))),
+            stream_with_context(
+                exports.csv_chunks(
+                    _rows(found, selection), [q.label for q in found.public_questions]
+                )
+            ),
             mimetype="text/csv",
         )
     else:
@@ -86,7 +90,7 @@ def _json_head(
     statement: StatementView, form: ListForm, selection: listing.Selection, tally: Tally
 ) -> dict[str, object]:
     """What the JSON file says before its list: the statement, its figures, the filters."""
-    listed = tally.organisations - tally.unnamed
+    listed = tally.named
     if selection.narrowed:
         listed = listing.count(statement, selection)
     return {
@@ -96,7 +100,9 @@ def _json_head(
             "publisher": statement.publisher,
             "url": public_url("public.statement", slug=statement.slug),
         },
+        "signatories": tally.signatories,
         "organisations": tally.organisations,
+        "people": tally.people,
         "countries": tally.countries,
         "unnamed": tally.unnamed,
         "filters": {name: value for name, value in form.query_args.items() if name != "group"},

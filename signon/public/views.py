@@ -43,7 +43,7 @@ from ..web.pages import (
     shared_cacheable,
     version_key,
 )
-from ..web.sign_form import SignForm
+from ..web.sign_form import sign_form
 from . import bp
 
 SIGNATORIES_PER_PAGE = 100
@@ -72,7 +72,7 @@ def statement(slug: str) -> Response:
     found = get_statement(slug)
 
     def render() -> str:
-        return render_statement(found, SignForm(formdata=None) if found.is_open else None)
+        return render_statement(found, sign_form(found, formdata=None) if found.is_open else None)
 
     return public_page(page_key(found, "statement"), render)
 
@@ -126,7 +126,7 @@ def signatories(slug: str) -> Response:
     if selection.narrowed:
         total = cached(found, "count:" + selection.key(), lambda s: listing.count(s, selection))
     else:
-        total = tally.organisations - tally.unnamed
+        total = tally.named
     pages = max(1, -(-total // SIGNATORIES_PER_PAGE))
     if not 1 <= page <= pages:
         abort(404, _("There is no such page of signatories."))
@@ -220,7 +220,9 @@ def count(slug: str) -> Response:
             {
                 "slug": found.slug,
                 "title": found.title,
+                "signatories": tally.signatories,
                 "organisations": tally.organisations,
+                "people": tally.people,
                 "countries": tally.countries,
                 "taking_signatures": found.is_open,
                 "url": public_url("public.statement", slug=found.slug),

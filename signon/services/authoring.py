@@ -58,6 +58,7 @@ EDITABLE = (
     "body",
     "state",
     "needs_verification",
+    "who_may_sign",
     "signing_deadline",
     "launch_at",
 )

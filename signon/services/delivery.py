@@ -162,7 +162,9 @@ def build(statement: StatementView, out: IO[bytes]) -> Pack:
         )
     files: dict[str, bytes] = {
         "statement.html": document.encode(),
-        "signatories.csv": "".join(exports.csv_chunks(signatories)).encode(),
+        "signatories.csv": "".join(
+            exports.csv_chunks(signatories, [q.label for q in statement.public_questions])
+        ).encode(),
         "signatories.json": "".join(
             exports.json_chunks(
                 {"statement": {"slug": statement.slug, "title": statement.title}},
@@ -181,7 +183,9 @@ def build(statement: StatementView, out: IO[bytes]) -> Pack:
         },
         "generated_at": generated,
         "counts": {
+            "signatories": figures.signatories,
             "organisations": figures.organisations,
+            "people": figures.people,
             "countries": figures.countries,
             "unnamed": figures.unnamed,
             "listed": len(signatories),

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .countries import country_name
@@ -29,6 +29,9 @@ FIELDS = (
     "verified_at",
     "signed_version",
     "founding",
+    "kind",
+    "affiliation",
+    "answers",
 )
 # A spreadsheet reads a cell that starts with one of these as a formula (or,
 # for tab and carriage return, may strip them and then do so). The public
@@ -48,7 +51,8 @@ def record(signatory: PublicSignatory) -> dict[str, Any]:
     """One signatory as the exports and the API give it."""
     return {
         "name": signatory.org_name,
-        "type": signatory.org_type.value,
+        # None for a person, who has no type of organisation.
+        "type": signatory.org_type.value if signatory.org_type else None,
         "country": signatory.country,
         "country_name": country_name(signatory.country),
         "city": signatory.city,
@@ -57,7 +61,16 @@ def record(signatory: PublicSignatory) -> dict[str, Any]:
         "verified_at": timestamp(signatory.verified_at),
         "signed_version": signatory.signed_version,
         "founding": signatory.founding,
+        "kind": signatory.kind.value,
+        "affiliation": signatory.affiliation,
+        # The answers to the statement's public questions, by question.
+        "answers": dict(signatory.answers),
     }
+
+
+def _column(question: str) -> str:
+    """A question's column name, kept apart from the fixed columns' names."""
+    return f"{question} (answer)" if question in FIELDS else question
 
 
 def neutralise(cell: str) -> str:
@@ -72,18 +85,28 @@ def _cell(value: object) -> str:
     return neutralise(str(value if value is not None else ""))
 
 
-def csv_chunks(signatories: Iterable[PublicSignatory]) -> Iterator[str]:
+def csv_chunks(
+    signatories: Iterable[PublicSignatory], questions: Sequence[str] = ()
+) -> Iterator[str]:
     """The CSV file, header first, in chunks of a few hundred rows.
 
-    It starts with a byte order mark, without which spreadsheet programs
-    read UTF-8 as a legacy code page and garble every accented name.
+    Each of the statement's public ``questions`` has a column after the
+    fixed ones, headed by the question. The file starts with a byte order
+    mark, without which spreadsheet programs read UTF-8 as a legacy code
+    page and garble every accented name.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(FIELDS)
+    fixed = [name for name in FIELDS if name != "answers"]
+    writer.writerow([*fixed, *(neutralise(_column(question)) for question in questions)])
     for number, signatory in enumerate(signatories, 1):
-        writer.writerow([_cell(value) for value in record(signatory).values()])
+        row = record(signatory)
+        answers = row.pop("answers")
+        writer.writerow(
+            [_cell(value) for value in row.values()]
+            + [_cell(answers.get(question, "")) for question in questions]
+        )
         if number % _ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -68,7 +68,7 @@ def atom(
         place = ", ".join(
             filter(None, (signatory.city, country_name(signatory.country, language)))
         )
-        summary = f"{signatory.org_type.label} · {place}"
+        summary = " · ".join(filter(None, (signatory.type_label, signatory.affiliation, place)))
         if signatory.comment:
             summary += f"\n\n“{signatory.comment}”"
         entry.summary(summary)

@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.sql import operators
 
 from ..extensions import db
-from ..models import OrganisationType, Signature
+from ..models import OrganisationType, SignatoryKind, Signature
 from ..models.signature import fold_name
 from . import public
 from .countries import country_name
@@ -61,16 +61,24 @@ class Selection:
     country: str | None = None
     org_type: OrganisationType | None = None
     order: Order = Order.name
+    # Only people (who have no type), or only organisations.
+    kind: SignatoryKind | None = None
 
     @property
     def narrowed(self) -> bool:
         """Whether anything is filtered out."""
-        return bool(self.words or self.country or self.org_type)
+        return bool(self.words or self.country or self.org_type or self.kind)
 
     def key(self) -> str:
         """A stable text naming this selection, for cache keys."""
         return "|".join(
-            (" ".join(self.words), self.country or "", self.org_type or "", self.order)
+            (
+                " ".join(self.words),
+                self.country or "",
+                self.org_type or "",
+                self.order,
+                self.kind or "",
+            )
         )
 
 
@@ -80,6 +88,11 @@ def _narrowing(selection: Selection) -> list[sa.ColumnElement[bool]]:
         conditions.append(Signature.country == selection.country)
     if selection.org_type:
         conditions.append(Signature.org_type == selection.org_type)
+    # By type, not kind: the type's indexes hold people as its NULLs.
+    if selection.kind is SignatoryKind.person:
+        conditions.append(Signature.org_type.is_(None))
+    elif selection.kind is SignatoryKind.organisation:
+        conditions.append(Signature.org_type.is_not(None))
     return conditions
 
 
@@ -155,7 +168,8 @@ def signatories(
                 .offset(offset)
             )
             query = public.public_rows(ids).order_by(*_ORDER_BY[selection.order])
-    return [public.from_row(row) for row in db.session.execute(query)]
+    rows = db.session.execute(query).all()
+    return public.from_rows(rows, with_answers=bool(rows) and public.asks_publicly(statement))
 
 
 _CURSOR = {
@@ -189,6 +203,7 @@ def stream(
         .limit(batch)
     )
     after: tuple[object, ...] | None = None
+    with_answers = public.asks_publicly(statement)
     while True:
         page = query
         if after is not None:
@@ -199,8 +214,7 @@ def stream(
                 else position > sa.tuple_(*after)
             )
         rows = db.session.execute(page).all()
-        for row in rows:
-            yield public.from_row(row[: -len(keys)])
+        yield from public.from_rows([row[: -len(keys)] for row in rows], with_answers=with_answers)
         if len(rows) < batch:
             return
         after = tuple(rows[-1][-len(keys) :])
@@ -226,15 +240,18 @@ def by_country_name(counts: Iterable[tuple[str, int]], language: str) -> list[tu
     return sorted(counts, key=lambda pair: fold_name(country_name(pair[0], language)))
 
 
-def types(statement: StatementRef) -> list[tuple[OrganisationType, int]]:
-    """(type, listed signatories) for each type on the list, the most frequent first."""
+def types(statement: StatementRef) -> list[tuple[OrganisationType | None, int]]:
+    """(type, listed signatories) for each type on the list, the most frequent first.
+
+    People, who have no type, are counted under None.
+    """
     query = (
         select(Signature.org_type, func.count())
         .where(*public.listed(statement))
         .group_by(Signature.org_type)
     )
     pairs = [(org_type, n) for org_type, n in db.session.execute(query)]
-    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0] or ""))
 
 
 def per_day(statement: StatementRef) -> list[tuple[dt.date, int]]:
@@ -257,7 +274,7 @@ class Figures:
     """The public list in numbers: by country, by type, by day."""
 
     countries: list[tuple[str, int]]
-    types: list[tuple[OrganisationType, int]]
+    types: list[tuple[OrganisationType | None, int]]  # None: people
     days: list[tuple[dt.date, int]]
 
 

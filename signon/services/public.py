@@ -10,13 +10,23 @@ A contact's name, email, role and network hash are never even read into it;
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
+from flask_babel import pgettext
 from sqlalchemy import Select, select
 
-from ..models import OrganisationType, Signature, SignatureState
+from ..extensions import db
+from ..models import (
+    OrganisationType,
+    SignatoryKind,
+    Signature,
+    SignatureAnswer,
+    SignatureState,
+    StatementQuestion,
+)
 
 
 class StatementRef(Protocol):
@@ -44,10 +54,14 @@ class NamedStatement(StatementRef, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PublicSignatory:
-    """A verified signature as the public sees it."""
+    """A verified signature as the public sees it.
+
+    ``org_name`` is the name listed: an organisation's, or a person's own,
+    whose ``org_type`` is None and who may give an ``affiliation``.
+    """
 
     org_name: str
-    org_type: OrganisationType
+    org_type: OrganisationType | None
     country: str  # ISO 3166-1 alpha-2
     city: str
     website: str
@@ -57,6 +71,22 @@ class PublicSignatory:
     signed_version: int | None = None
     # Signed through the private link before the statement's launch.
     founding: bool = False
+    kind: SignatoryKind = SignatoryKind.organisation
+    affiliation: str = ""  # a person's, "for identification only"
+    # Its answers to the statement's public questions: (question, answer).
+    answers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_person(self) -> bool:
+        """Whether a person signed in their own name."""
+        return self.kind is SignatoryKind.person
+
+    @property
+    def type_label(self) -> str:
+        """What it is, in the reader's language: "Union", or "Individual" for a person."""
+        if self.org_type is None:
+            return pgettext("kind of signatory", "Individual")
+        return self.org_type.label
 
 
 _COLUMNS = (
@@ -70,6 +100,10 @@ _COLUMNS = (
     Signature.verified_at,
     Signature.signed_version,
     Signature.founding,
+    Signature.kind,
+    Signature.affiliation,
+    # Last, and never in a PublicSignatory: what its public answers are found by.
+    Signature.id,
 )
 
 
@@ -90,7 +124,7 @@ def listed(statement: StatementRef) -> list[sa.ColumnElement[bool]]:
 def public_query(statement: StatementRef) -> Select:
     """The verified signatures of ``statement`` that may be named, public columns only.
 
-    Callers add ordering, filters and paging; rows go through ``from_row``.
+    Callers add ordering, filters and paging; rows go through ``from_rows``.
     """
     return select(*_COLUMNS).where(*listed(statement))
 
@@ -104,8 +138,61 @@ def public_rows(ids: Select) -> Select:
     return select(*_COLUMNS).where(Signature.id.in_(ids))
 
 
-def from_row(row: object) -> PublicSignatory:
-    """The projection of one row of ``public_query``."""
+@runtime_checkable
+class KnowsItsQuestions(Protocol):
+    """A statement that knows its public questions (a StatementView)."""
+
+    public_questions: tuple[object, ...]
+
+
+def asks_publicly(statement: StatementRef) -> bool:
+    """Whether ``statement`` has questions whose answers are public.
+
+    A snapshot knows; for anything else, one query. Lists and exports of a
+    statement without such questions then skip the answers' query.
+    """
+    if isinstance(statement, KnowsItsQuestions):
+        return bool(statement.public_questions)
+    return bool(
+        db.session.scalar(
+            select(
+                sa.exists().where(
+                    StatementQuestion.statement_id == statement.id,
+                    StatementQuestion.public.is_(True),
+                )
+            )
+        )
+    )
+
+
+def from_rows(rows: Sequence[Sequence[Any]], *, with_answers: bool) -> list[PublicSignatory]:
+    """The projections of rows of ``public_query``, with their public answers.
+
+    ``with_answers`` (``asks_publicly``): the answers to questions marked
+    public, and only those, are read in one more query for the whole batch.
+    """
+    answers = _public_answers([row[-1] for row in rows]) if rows and with_answers else {}
+    return [_from_row(row, tuple(answers.get(row[-1], ()))) for row in rows]
+
+
+def _public_answers(signature_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each signature's answers to public questions, in the form's order."""
+    query = (
+        select(SignatureAnswer.signature_id, StatementQuestion.label, SignatureAnswer.value)
+        .join(StatementQuestion, StatementQuestion.id == SignatureAnswer.question_id)
+        .where(
+            SignatureAnswer.signature_id.in_(signature_ids),
+            StatementQuestion.public.is_(True),
+        )
+        .order_by(SignatureAnswer.signature_id, StatementQuestion.position)
+    )
+    found: dict[int, list[tuple[str, str]]] = {}
+    for signature_id, label, value in db.session.execute(query):
+        found.setdefault(signature_id, []).append((label, value))
+    return found
+
+
+def _from_row(row: Sequence[Any], answers: tuple[tuple[str, str], ...]) -> PublicSignatory:
     (
         org_name,
         org_type,
@@ -117,7 +204,10 @@ def from_row(row: object) -> PublicSignatory:
         verified_at,
         version,
         founding,
-    ) = row  # type: ignore[misc]
+        kind,
+        affiliation,
+        _id,
+    ) = row
     return PublicSignatory(
         org_name=org_name,
         org_type=org_type,
@@ -128,4 +218,7 @@ def from_row(row: object) -> PublicSignatory:
         verified_at=verified_at,
         signed_version=version,
         founding=founding,
+        kind=kind,
+        affiliation=affiliation,
+        answers=answers,
     )

@@ -14,8 +14,8 @@ import enum
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import insert_ignoring_conflict, require_write, utcnow
 from ..extensions import db
@@ -24,7 +24,9 @@ from ..models import (
     AuditAction,
     OrganisationType,
     OutboxMessage,
+    SignatoryKind,
     Signature,
+    SignatureAnswer,
     SignatureState,
 )
 from ..models.signature import new_link_id
@@ -37,13 +39,19 @@ from .public import NamedStatement
 
 @dataclass(frozen=True)
 class SignatureData:
-    """What the sign-on form collects, already validated and normalised."""
+    """What the sign-on form collects, already validated and normalised.
+
+    A person's ``org_name`` is their own name, which is also their
+    ``contact_name``; they have no ``org_type``, website or role.
+    """
 
     org_name: str
-    org_type: OrganisationType
+    org_type: OrganisationType | None
     country: str
     contact_name: str
     contact_email: str
+    kind: SignatoryKind = SignatoryKind.organisation
+    affiliation: str = ""
     city: str = ""
     website: str = ""
     contact_role: str = ""
@@ -53,6 +61,8 @@ class SignatureData:
     # The version of the text on the page the form was sent from (pages are
     # cached, and a form takes minutes to fill in); None: the current one.
     read_version: int | None = None
+    # (question id, answer) for the statement's own questions answered.
+    answers: tuple[tuple[int, str], ...] = ()
 
 
 class Submission(enum.Enum):
@@ -79,6 +89,7 @@ class PreparedSubmission:
     canonical: str
     seen: tuple[str, SignatureState] | None  # the address's signature (link id, state), as read
     email: RenderedEmail
+    answers: tuple[tuple[int, str], ...] = ()  # stored with a new signature only
 
 
 def _signed_version(statement: NamedStatement, read: int | None) -> int | None:
@@ -104,12 +115,14 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
     row: dict[str, object] = {
         "link_id": new_link_id(),
         "statement_id": statement.id,
+        "kind": data.kind,
         "org_name": data.org_name,
         "org_type": data.org_type,
         "country": data.country,
         "city": data.city,
         "website": data.website,
         "comment": data.comment,
+        "affiliation": data.affiliation,
         "show_name": data.show_name,
         "contact_name": data.contact_name,
         "contact_email": data.contact_email,
@@ -129,7 +142,7 @@ def prepare(statement: NamedStatement, data: SignatureData) -> PreparedSubmissio
     else:
         email = _due_email(existing, statement)
         seen = (existing.link_id, existing.state)
-    return PreparedSubmission(statement, row, canonical, seen, email)
+    return PreparedSubmission(statement, row, canonical, seen, email, data.answers)
 
 
 def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
@@ -169,6 +182,14 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
             # this one is new, and its email must carry its own links.
             email = mail.confirmation_email(signature, prepared.statement)
         signature.confirmation_sent_at = now  # an UPDATE, as a repeat's resend runs
+        if prepared.answers:
+            db.session.execute(
+                insert(SignatureAnswer),
+                [
+                    {"signature_id": signature.id, "question_id": question, "value": value}
+                    for question, value in prepared.answers
+                ],
+            )
         mail.send(email, signature)
         return Submission.created
     email = prepared.email
@@ -207,7 +228,11 @@ def awaiting_verification() -> list[Signature]:
     return list(
         db.session.scalars(
             select(Signature)
-            .options(joinedload(Signature.statement))  # one query, not one per row
+            # A query each, not one per row.
+            .options(
+                joinedload(Signature.statement),
+                selectinload(Signature.answers).joinedload(SignatureAnswer.question),
+            )
             .where(Signature.state == SignatureState.confirmed)
             .order_by(Signature.confirmed_at, Signature.id)
         )
@@ -305,7 +330,8 @@ def approve_comment(signature: Signature, admin: Admin, approved: bool) -> bool:
 def withdraw(signature: Signature, admin: Admin | None = None) -> bool:
     """Take the signature off every list and erase its personal data.
 
-    Queued emails go too: they hold the contact's name and address. After the
+    Queued emails go too: they hold the contact's name and address; and the
+    answers to the statement's questions. After the
     caller commits, ``database.checkpoint_after_erasure()`` pushes the erased
     values out of SQLite's write-ahead log.
     """
@@ -314,6 +340,10 @@ def withdraw(signature: Signature, admin: Admin | None = None) -> bool:
     changed = signature.withdraw()
     if changed:
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
+        # The answers to the statement's questions are the signatory's words too.
+        db.session.execute(
+            delete(SignatureAnswer).where(SignatureAnswer.signature_id == signature.id)
+        )
         action = AuditAction.withdraw if admin is None else AuditAction.erase
         audit.record(action, admin, signature=signature)
         statements.public_change(signature.statement_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -17,18 +17,22 @@ from sqlalchemy.orm import selectinload
 from ..database import require_write, utcnow
 from ..extensions import db
 from ..models import (
+    QuestionKind,
+    SignatoryKind,
     Signature,
     SignatureState,
     Statement,
+    StatementQuestion,
     StatementState,
     StatementTranslation,
+    WhoMaySign,
 )
 from ..models.statement import taking_signatures
 from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .public import StatementRef
 
 # StatementView's fields that are not Statement's columns.
-_VIEW_EXTRAS = {"texts", "text_language", "embargo_token"}
+_VIEW_EXTRAS = {"texts", "text_language", "embargo_token", "questions"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {
     "slug",
@@ -37,6 +41,7 @@ _FIELDS = {
     "published_on",
     "state",
     "needs_verification",
+    "who_may_sign",
     "signing_deadline",
     "language",
     "standfirst",
@@ -57,7 +62,8 @@ def parse_statement_file(
     The file starts with its settings between two ``---`` lines, then the
     body in Markdown. The settings are either signon's own ``key: value``
     lines (slug, title, publisher, standfirst, published_on as YYYY-MM-DD,
-    state, needs_verification as true/false, signing_deadline as an ISO date
+    state, needs_verification as true/false, who_may_sign as organisations,
+    individuals or both, signing_deadline as an ISO date
     and time in UTC, language as a code signon speaks), or the YAML front
     matter of a WordPress or Hugo export, whose ``date``, ``summary`` or
     ``description``, ``author`` and ``draft`` stand for signon's own and
@@ -84,6 +90,13 @@ def parse_statement_file(
     if flag not in (True, False, "true", "false"):
         raise StatementImportError("needs_verification must be true or false.")
     settings["needs_verification"] = flag in (True, "true")
+    who = _text(settings, "who_may_sign") or WhoMaySign.organisations.value
+    try:
+        settings["who_may_sign"] = WhoMaySign(who)
+    except ValueError:
+        raise StatementImportError(
+            "who_may_sign must be organisations, individuals or both."
+        ) from None
     settings["language"] = _language(settings["language"] or default_language or DEFAULT_LANGUAGE)
     settings["standfirst"] = settings["standfirst"] or None
     settings["body"] = body
@@ -292,25 +305,47 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Tally:
-    """The public figures of a statement."""
+    """The public figures of a statement: verified signatures, by kind."""
 
     organisations: int
+    people: int
     countries: int
-    unnamed: int
+    unnamed_organisations: int
+    unnamed_people: int
     latest: dt.datetime | None = None  # the newest verification of a named signatory
+
+    @property
+    def signatories(self) -> int:
+        """Every verified signature, organisations and people."""
+        return self.organisations + self.people
+
+    @property
+    def unnamed(self) -> int:
+        """The verified signatories who asked not to be named."""
+        return self.unnamed_organisations + self.unnamed_people
+
+    @property
+    def named(self) -> int:
+        """The verified signatories on the public list."""
+        return self.signatories - self.unnamed
 
 
 def tally(statement: StatementRef) -> Tally:
-    """Verified signatures, their countries, and how many asked not to be named.
+    """Verified signatures by kind, their countries, and how many asked not to be named.
 
     Counted by query every time: there is no counter row for a spike of
     signatures to queue on (caching the page is the cure for read load).
     """
+    person = Signature.kind == SignatoryKind.person
+    organisation = Signature.kind == SignatoryKind.organisation
+    unnamed = Signature.show_name.is_(False)
     row = db.session.execute(
         select(
-            func.count(Signature.id),
+            func.count(Signature.id).filter(organisation),
+            func.count(Signature.id).filter(person),
             func.count(func.distinct(Signature.country)),
-            func.count(Signature.id).filter(Signature.show_name.is_(False)),
+            func.count(Signature.id).filter(organisation, unnamed),
+            func.count(Signature.id).filter(person, unnamed),
             # Of the named only: the moment an unnamed signatory appeared is theirs.
             func.max(Signature.verified_at).filter(Signature.show_name.is_(True)),
         ).where(
@@ -318,7 +353,7 @@ def tally(statement: StatementRef) -> Tally:
             Signature.state == SignatureState.verified,
         )
     ).one()
-    return Tally(organisations=row[0], countries=row[1], unnamed=row[2], latest=row[3])
+    return Tally(*row)
 
 
 def public_change(statement_id: int) -> None:
@@ -349,6 +384,50 @@ class StatementText:
     outdated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    """A question as the public form shows it: a plain, hashable snapshot."""
+
+    id: int
+    label: str
+    hint: str
+    kind: QuestionKind
+    options: tuple[str, ...]
+    required: bool
+    public: bool
+
+    @property
+    def field_name(self) -> str:
+        """The name of its field on the sign-on form."""
+        return f"question_{self.id}"
+
+
+def views_of(statement_ids: Iterable[int]) -> dict[int, tuple[QuestionView, ...]]:
+    """The questions of each statement, in order, in one query."""
+    found: dict[int, list[QuestionView]] = {}
+    ids = list(statement_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(StatementQuestion)
+        .where(StatementQuestion.statement_id.in_(ids))
+        .order_by(StatementQuestion.statement_id, StatementQuestion.position)
+    )
+    for question in rows:
+        found.setdefault(question.statement_id, []).append(
+            QuestionView(
+                id=question.id,
+                label=question.label,
+                hint=question.hint,
+                kind=question.kind,
+                options=tuple(question.option_list),
+                required=question.required,
+                public=question.public,
+            )
+        )
+    return {statement_id: tuple(views) for statement_id, views in found.items()}
+
+
 @dataclass(frozen=True)
 class StatementView:
     """What the public pages show of a statement: a plain snapshot, safe to keep.
@@ -374,11 +453,19 @@ class StatementView:
     language: str
     version: int  # the newest published version's number
     substantial_version: int  # the newest that changed what signatories agreed to
+    who_may_sign: WhoMaySign
     # Every text the statement has, the original first, then by language.
     texts: tuple[StatementText, ...] = ()
     text_language: str = ""
     # Only in the view of an embargoed draft, read through its private link.
     embargo_token: str | None = None
+    # Its own questions on the sign-on form, in order.
+    questions: tuple[QuestionView, ...] = ()
+
+    @property
+    def public_questions(self) -> tuple[QuestionView, ...]:
+        """The questions whose answers are shown with the signatory's name."""
+        return tuple(question for question in self.questions if question.public)
 
     @property
     def is_open(self) -> bool:
@@ -428,7 +515,10 @@ _VIEW_COLUMNS = [
 
 
 def _views(rows: Sequence[Row[Any]]) -> list[StatementView]:
-    """Snapshots of ``rows`` (of _VIEW_COLUMNS) with their translations, in one more query."""
+    """Snapshots of ``rows`` (of _VIEW_COLUMNS) with their translations and questions.
+
+    Two more queries, whatever the number of rows.
+    """
     translations: dict[int, list[StatementText]] = {}
     if rows:
         found = db.session.execute(
@@ -447,12 +537,20 @@ def _views(rows: Sequence[Row[Any]]) -> list[StatementView]:
         for statement_id, *text, source_version in found:
             outdated = source_version < versions[statement_id]
             translations.setdefault(statement_id, []).append(StatementText(*text, outdated))
+    questions = views_of(row.id for row in rows)
     views = []
     for row in rows:
         view = StatementView(*row)
         original = StatementText(view.language, view.title, view.standfirst, view.body)
         others = tuple(t for t in translations.get(view.id, []) if t.language != view.language)
-        views.append(replace(view, texts=(original, *others), text_language=view.language))
+        views.append(
+            replace(
+                view,
+                texts=(original, *others),
+                text_language=view.language,
+                questions=questions.get(view.id, ()),
+            )
+        )
     return views
 
 

@@ -97,8 +97,19 @@ def _signature_dict(signature: Signature) -> dict[str, Any]:
         "statement": signature.statement.slug,
         "statement_title": signature.statement.title,
         "state": signature.state.value,
+        "kind": signature.kind.value,
+        # A person's own name, for one who signed in their own name.
         "organisation": signature.org_name,
-        "organisation_type": signature.org_type.value,
+        "organisation_type": signature.org_type.value if signature.org_type else None,
+        "affiliation": signature.affiliation,
+        "answers": [
+            {
+                "question": answer.question.label,
+                "answer": answer.value,
+                "public": answer.question.public,
+            }
+            for answer in signature.answers
+        ],
         "country": signature.country,
         "city": signature.city,
         "website": signature.website,

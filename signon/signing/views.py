@@ -11,13 +11,13 @@ from werkzeug.wrappers import Response
 
 from ..database import checkpoint_after_erasure, write_transaction
 from ..extensions import csrf
-from ..models import OrganisationType, SignatureState
+from ..models import OrganisationType, SignatoryKind, SignatureState
 from ..ratelimits import contact_email_key, limiter, setting
 from ..services import reconfirmation, signing, statements, tokens
 from ..services.languages import current_language
 from ..services.statements import StatementView
 from ..web.pages import get_statement, render_statement
-from ..web.sign_form import SignForm
+from ..web.sign_form import SignForm, sign_form
 from . import bp
 
 # Every route here is public and cookieless; the token in a confirm or
@@ -68,30 +68,45 @@ def sign(slug: str) -> Response | tuple[str, int]:
 def _take_signature(statement: StatementView, signed_url: str) -> Response | tuple[str, int]:
     if not statement.is_open:
         abort(409, _("This statement is not taking signatures."))
-    form = SignForm()
+    form = sign_form(statement)
     if not form.validate():
         return render_statement(statement, form), 422
     if not form.is_bot:
-        prepared = signing.prepare(
-            statement,
-            signing.SignatureData(
-                org_name=form.org_name.data,
-                org_type=OrganisationType(form.org_type.data),
-                country=form.country.data,
-                city=form.city.data or "",
-                website=form.website.data or "",
-                contact_name=form.contact_name.data,
-                contact_email=form.contact_email.data,
-                contact_role=form.contact_role.data or "",
-                comment=form.comment.data or "",
-                show_name=form.listing.data == "listed",
-                language=current_language(),
-                read_version=request.form.get("version", type=int),
-            ),
-        )
+        prepared = signing.prepare(statement, _signature_data(form))
         with write_transaction():  # after prepare(): see PreparedSubmission
             signing.submit(prepared, ip=request.remote_addr)
     return redirect(signed_url, code=303)
+
+
+def _signature_data(form: SignForm) -> signing.SignatureData:
+    """What a valid form says, in the shape its signatory chose."""
+    common = {
+        "country": form.country.data,
+        "city": form.city.data or "",
+        "contact_email": form.contact_email.data,
+        "comment": form.comment.data or "",
+        "show_name": form.show_name,
+        "language": current_language(),
+        "read_version": request.form.get("version", type=int),
+        "answers": form.answers(),
+    }
+    if form.chosen_kind is SignatoryKind.person:
+        return signing.SignatureData(
+            kind=SignatoryKind.person,
+            org_name=form.person_name.data,
+            org_type=None,
+            contact_name=form.person_name.data,
+            affiliation=form.affiliation.data or "",
+            **common,
+        )
+    return signing.SignatureData(
+        org_name=form.org_name.data,
+        org_type=OrganisationType(form.org_type.data),
+        website=form.website.data or "",
+        contact_name=form.contact_name.data,
+        contact_role=form.contact_role.data or "",
+        **common,
+    )
 
 
 @bp.get("/s/<slug:slug>/signed")
@@ -133,7 +148,9 @@ def _private(response: Response) -> Response:
 def embargoed(token: str) -> Response:
     """A statement before its launch, with its sign-on form, for its founding signatories."""
     statement = _embargoed_or_404(token)
-    html = render_statement(statement, SignForm(formdata=None) if statement.is_open else None)
+    html = render_statement(
+        statement, sign_form(statement, formdata=None) if statement.is_open else None
+    )
     return _private(make_response(html))
 
 

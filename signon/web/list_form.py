@@ -15,7 +15,7 @@ from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from ..filters import number
-from ..models import OrganisationType
+from ..models import OrganisationType, SignatoryKind
 from ..models.signature import fold_name
 from ..services.countries import country_choices, country_name
 from ..services.languages import current_language
@@ -31,6 +31,15 @@ def _known_countries() -> frozenset[str]:
 
 def _strip(value: str | None) -> str:
     return (value or "").strip()
+
+
+# The "type" that finds the people who signed in their own name.
+PEOPLE = SignatoryKind.person.value
+
+
+def org_type_of(value: str | None) -> OrganisationType | None:
+    """The type a \"type\" argument names; None for none, or for people."""
+    return OrganisationType(value) if value and value != PEOPLE else None
 
 
 class ListForm(Form):
@@ -57,7 +66,8 @@ class ListForm(Form):
         name="type",
         # The types' names are marked where they are defined (models.signature).
         choices=[SelectChoice("", _l("All types"))]
-        + [SelectChoice(t.value, _l(t.english_label)) for t in OrganisationType],
+        + [SelectChoice(t.value, _l(t.english_label)) for t in OrganisationType]
+        + [SelectChoice(PEOPLE, _l("Individuals"))],
         default="",
         invalid_choice_message=_l("Please choose a type from the list."),
     )
@@ -101,7 +111,8 @@ class ListForm(Form):
         return Selection(
             words=search_words(self.q.data or ""),
             country=self.country.data or None,
-            org_type=OrganisationType(self.org_type.data) if self.org_type.data else None,
+            org_type=org_type_of(self.org_type.data),
+            kind=SignatoryKind.person if self.org_type.data == PEOPLE else None,
             order=Order(self.sort.data or Order.name),
         )
 

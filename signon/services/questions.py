@@ -1,0 +1,143 @@
+"""A statement's own questions on its sign-on form: adding, removing, reading them.
+
+Questions are added and removed, never edited: an answer keeps the meaning
+it was given. Each change is audited, and raises the statement's public
+version, because the cached statement page carries the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from ..database import require_write
+from ..extensions import db
+from ..models import (
+    Admin,
+    AuditAction,
+    QuestionKind,
+    SignatureAnswer,
+    Statement,
+    StatementQuestion,
+)
+from . import audit, statements
+from .statements import QuestionView
+
+__all__ = ["QuestionError", "QuestionView", "add", "clean_options", "remove"]
+
+# Enough for "members", "region", "sector"...: a form is not a survey.
+MAX_QUESTIONS = 10
+MAX_OPTIONS = 30
+# The longest text answer, and the largest number (a union's membership).
+TEXT_ANSWER_LENGTH = 200
+LARGEST_NUMBER = 1_000_000_000
+
+
+class QuestionError(ValueError):
+    """A question the rules refuse; the message says why."""
+
+
+def clean_options(text: str) -> list[str]:
+    """A choice's options from one-per-line text: trimmed, blank lines dropped.
+
+    Raises ``QuestionError`` for fewer than two, too many, or a repeat.
+    """
+    options = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(options) < 2:
+        raise QuestionError("A choice needs at least two options, one per line.")
+    if len(options) > MAX_OPTIONS:
+        raise QuestionError(f"A choice may offer at most {MAX_OPTIONS} options.")
+    if len({option.casefold() for option in options}) < len(options):
+        raise QuestionError("Each option may appear only once.")
+    return options
+
+
+def add(
+    statement: Statement,
+    admin: Admin | None,
+    *,
+    label: str,
+    kind: QuestionKind,
+    hint: str = "",
+    options: Sequence[str] = (),
+    required: bool = False,
+    public: bool = False,
+) -> StatementQuestion:
+    """Add a question at the end of the statement's form, in the caller's unit of work."""
+    require_write()
+    count = db.session.scalar(
+        select(func.count()).where(StatementQuestion.statement_id == statement.id)
+    )
+    if (count or 0) >= MAX_QUESTIONS:
+        raise QuestionError(f"A statement may ask at most {MAX_QUESTIONS} questions.")
+    if kind is QuestionKind.choice and len(options) < 2:
+        raise QuestionError("A choice needs at least two options, one per line.")
+    last = db.session.scalar(
+        select(func.max(StatementQuestion.position)).where(
+            StatementQuestion.statement_id == statement.id
+        )
+    )
+    question = StatementQuestion(
+        statement_id=statement.id,
+        position=(last or 0) + 1,
+        label=label,
+        hint=hint,
+        kind=kind,
+        options="\n".join(options) if kind is QuestionKind.choice else "",
+        required=required,
+        public=public,
+    )
+    db.session.add(question)
+    db.session.flush()
+    audit.record(
+        AuditAction.add_question,
+        admin,
+        statement=statement,
+        changes={name: [None, value] for name, value in _described(question).items()},
+    )
+    statements.public_change(statement.id)
+    return question
+
+
+def remove(question: StatementQuestion, admin: Admin | None) -> int:
+    """Remove a question and every answer to it; returns how many answers went."""
+    require_write()
+    answers = db.session.scalar(
+        select(func.count()).where(SignatureAnswer.question_id == question.id)
+    )
+    statement = db.session.get(Statement, question.statement_id)
+    audit.record(
+        AuditAction.remove_question,
+        admin,
+        statement=statement,
+        detail=f"{answers} answers deleted",
+        changes={name: [value, None] for name, value in _described(question).items()},
+    )
+    # The answers go with it (ON DELETE CASCADE).
+    db.session.delete(question)
+    statements.public_change(question.statement_id)
+    return answers or 0
+
+
+def _described(question: StatementQuestion) -> dict[str, object]:
+    """What the audit log keeps of a question: its wording and settings, no answers."""
+    return {
+        "label": question.label,
+        "hint": question.hint,
+        "kind": question.kind.value,
+        "options": question.option_list,
+        "required": question.required,
+        "public": question.public,
+    }
+
+
+def answer_counts(statement: Statement) -> dict[int, int]:
+    """How many answers each of the statement's questions has, by question id."""
+    rows = db.session.execute(
+        select(SignatureAnswer.question_id, func.count())
+        .join(StatementQuestion, StatementQuestion.id == SignatureAnswer.question_id)
+        .where(StatementQuestion.statement_id == statement.id)
+        .group_by(SignatureAnswer.question_id)
+    )
+    return {question_id: n for question_id, n in rows}  # noqa: C416 (Row objects)

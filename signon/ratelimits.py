@@ -84,6 +84,16 @@ def contact_email_key() -> str:
     return _hashed(value)
 
 
+def sent_on(response: Response) -> bool:
+    """Whether a sign-on was taken (303), and may have emailed its address.
+
+    The per-address limit guards a mailbox against a flood of emails; a
+    form sent back with its errors (422) emails nobody, so a person fixing
+    typos is never locked out by them.
+    """
+    return response.status_code == 303
+
+
 def login_account_key() -> str:
     """The account a login form names, hashed (unknown accounts count alike)."""
     return _hashed((request.form.get("email") or "").strip().lower())

@@ -229,6 +229,12 @@ class NoLinks:
         "Please leave out web and email addresses; there is a separate field for the website."
     )
 
+    def __init__(self, message: str | None = None) -> None:
+        # The advice after "looks like a web address": the default points at
+        # the website field, which only an organisation has.
+        if message is not None:
+            self.message = message
+
     def __call__(self, form: Form, field: Field) -> None:
         value = field.data or ""
         found = _LINK_MARKERS.search(value) or _EMAIL.search(value)

@@ -347,7 +347,7 @@ def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> 
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "q=nobody" in page.url
-    assert "No organisation matches." in page.locator("main").inner_text()
+    assert "No signatory matches." in page.locator("main").inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
     assert download.value.suggested_filename == "test-statement-signatories.csv"

@@ -131,7 +131,7 @@ def test_a_listed_individual_appears_with_their_affiliation_in_every_public_form
     assert (summary["signatories"], summary["organisations"], summary["people"]) == (1, 0, 1)
     assert summary["by_type"] == [{"type": "person", "label": "Individual", "signatories": 1}]
     feed = client.get(f"/s/{slug}/feed.atom").get_data(as_text=True)
-    assert "Individual · University of Nowhere · Lyon, France" in feed
+    assert "Individual · University of Nowhere (for identification only) · Lyon, France" in feed
 
 
 def test_a_statement_open_to_both_asks_who_signs_and_uses_only_that_shape(app, client):
@@ -213,6 +213,9 @@ def test_counts_say_organisations_and_people_in_every_language(app, client):
     assert 'href="/s/both/signatories?type=person">Individual</a>' in figures
     found = client.get("/s/both/signatories?type=person").get_data(as_text=True)
     assert "2 signatories match." in found
+    grouped = client.get("/s/both/signatories?type=person&group=1").get_data(as_text=True)
+    assert 'id="group-FR"' in grouped and 'id="group-DE"' not in grouped  # orgs are German
+    assert grouped.count("Individual ·") == 2  # the two named people, and no organisation
     api = client.get("/api/v1/statements/both/signatories?type=person").json
     assert api["total"] == 2 and {s["kind"] for s in api["signatories"]} == {"person"}
     assert client.get("/api/v1/statements/both/signatories?type=robot").status_code == 400
@@ -243,6 +246,12 @@ def test_the_database_refuses_a_person_with_a_type_or_an_erased_one_with_an_affi
                     contact_email="d@example.org",
                     email_canonical="d@example.org",
                 )
+            )
+        with pytest.raises(sa.exc.IntegrityError):
+            make_signature(statement, affiliation="An organisation has none")
+        with pytest.raises(sa.exc.IntegrityError):
+            make_signature(
+                statement, kind=SignatoryKind.person, org_type=None, website="https://x.example"
             )
         signature = make_signature(statement, kind=SignatoryKind.person, org_type=None)
         with pytest.raises(sa.exc.IntegrityError), write_transaction():

@@ -58,6 +58,15 @@ def test_resending_to_one_address_is_limited(app_factory):
     assert other.status_code == 303, "other addresses are not affected"
 
 
+def test_a_form_sent_back_with_errors_does_not_count_against_the_address(app_factory):
+    """Typos email nobody: fixing them never locks a person out of signing."""
+    app = _limited_app(app_factory, RATELIMIT_SIGN_PER_ADDRESS="2 per hour")
+    client = app.test_client()
+    for _ in range(4):
+        assert sign(client, "test-statement", org_name="").status_code == 422
+    assert sign(client, "test-statement").status_code == 303
+
+
 def test_confirming_is_limited(app_factory):
     """The confirm button is limited per network."""
     app = _limited_app(app_factory, RATELIMIT_CONFIRM="2 per minute")

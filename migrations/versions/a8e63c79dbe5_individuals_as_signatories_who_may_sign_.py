@@ -35,6 +35,8 @@ WITHDRAWN_IS_ERASED = (
     " AND website = '' AND comment = '' AND affiliation = '')"
 )
 TYPE_OF_ORGANISATIONS_ONLY = "(kind = 'organisation') = (org_type IS NOT NULL)"
+AFFILIATION_OF_PEOPLE_ONLY = "kind = 'person' OR affiliation = ''"
+PEOPLE_HAVE_NO_WEBSITE_OR_ROLE = "kind = 'organisation' OR (website = '' AND contact_role IS NULL)"
 # SQLite rebuilds the table to change a column or a constraint; its copy of
 # a partial index would lose the WHERE, so these are made again afterwards.
 _LEADING = ['statement_id', 'state', 'show_name']
@@ -77,6 +79,10 @@ def upgrade():
         batch_op.alter_column('org_type', existing_type=sa.VARCHAR(length=20), nullable=True)
         batch_op.create_check_constraint('signatory_kind', sa.text("kind IN ('organisation', 'person')"))
         batch_op.create_check_constraint('type_of_organisations_only', sa.text(TYPE_OF_ORGANISATIONS_ONLY))
+        batch_op.create_check_constraint('affiliation_of_people_only', sa.text(AFFILIATION_OF_PEOPLE_ONLY))
+        batch_op.create_check_constraint(
+            'people_have_no_website_or_role', sa.text(PEOPLE_HAVE_NO_WEBSITE_OR_ROLE)
+        )
         batch_op.drop_constraint(batch_op.f('ck_signature_withdrawn_is_erased'), type_='check')
         batch_op.create_check_constraint('withdrawn_is_erased', sa.text(WITHDRAWN_IS_ERASED))
     _create_listing_indexes()
@@ -103,6 +109,8 @@ def downgrade():
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_signature_withdrawn_is_erased'), type_='check')
         batch_op.create_check_constraint('withdrawn_is_erased', sa.text(WITHDRAWN_IS_ERASED_BEFORE))
+        batch_op.drop_constraint(batch_op.f('ck_signature_people_have_no_website_or_role'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_signature_affiliation_of_people_only'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_signature_type_of_organisations_only'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_signature_signatory_kind'), type_='check')
         batch_op.alter_column('org_type', existing_type=sa.VARCHAR(length=20), nullable=False)

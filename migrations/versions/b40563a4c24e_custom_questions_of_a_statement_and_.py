@@ -50,6 +50,7 @@ def upgrade():
     sa.Column('options', sa.Text(), server_default='', nullable=False),
     sa.Column('required', sa.Boolean(), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('asked_of', sa.Enum('organisation', 'person', name='question_asked_of', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['statement_id'], ['statement.id'], name=op.f('fk_statement_question_statement_id_statement'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_question'))

@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..database import utcnow
-from ..models import QuestionKind, Statement, StatementState, WhoMaySign
+from ..models import QuestionKind, SignatoryKind, Statement, StatementState, WhoMaySign
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.authoring import EDITABLE
 from ..services.languages import LANGUAGES
@@ -310,12 +310,19 @@ class QuestionForm(FlaskForm):
         validators=[InputRequired(_l("Please choose the kind of answer."))],
         invalid_choice_message=_l("Please choose one of the options."),
     )
-    options = TextAreaField(
-        _l("Options, one per line"),
-        # No Optional(): it would end the chain before validate_options.
-        validators=[Length(max=3000), PlainText(multiline=True)],
-    )
+    # Checked by validate_options, and only for a choice.
+    options = TextAreaField(_l("Options, one per line"), filters=[clean_text])
     required = BooleanField(_l("An answer is required"))
+    asked_of = RadioField(
+        _l("Asked of"),
+        choices=[
+            SelectChoice("", _l("Everyone who signs")),
+            SelectChoice(SignatoryKind.organisation.value, _l("Organisations only")),
+            SelectChoice(SignatoryKind.person.value, _l("People signing in their own name only")),
+        ],
+        default="",
+        invalid_choice_message=_l("Please choose one of the options."),
+    )
     visibility = RadioField(
         _l("Who sees the answers"),
         choices=[
@@ -329,11 +336,24 @@ class QuestionForm(FlaskForm):
         invalid_choice_message=_l("Please choose one of the options."),
     )
 
+    def validate_visibility(self, field: RadioField) -> None:
+        """Public answers are published unreviewed: only numbers and choices may be."""
+        if field.data == "public" and self.kind.data == QuestionKind.text.value:
+            raise ValidationError(
+                _l(
+                    "A line of text cannot be public: it would be published without review."
+                    " Ask for a choice or a number, or keep the answers for your team"
+                    " (public comments are reviewed first)."
+                )
+            )
+
     def validate_options(self, field: TextAreaField) -> None:
         """A choice has its options; other kinds have none to give."""
         if self.kind.data != QuestionKind.choice.value:
             field.data = ""
             return
+        Length(max=3000)(self, field)
+        PlainText(multiline=True)(self, field)
         try:
             field.data = "\n".join(clean_options(field.data or ""))
         except QuestionError:

@@ -9,8 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..database import write_transaction
-from ..extensions import db
-from ..models import QuestionKind, StatementQuestion
+from ..models import QuestionKind, SignatoryKind
 from ..services import questions
 from . import bp
 from .common import checked, statement_or_404
@@ -38,12 +37,16 @@ def statement_questions(statement_id: int) -> Response | tuple[str, int] | str:
                 options=(form.options.data or "").splitlines(),
                 required=bool(form.required.data),
                 public=form.visibility.data == "public",
+                asked_of=SignatoryKind(form.asked_of.data) if form.asked_of.data else None,
             )
-    except questions.QuestionError:
+    except questions.TooManyQuestions:
         abort(
             409,
             _("A statement may ask at most %(num)s questions.", num=questions.MAX_QUESTIONS),
         )
+    except questions.DuplicateQuestion:
+        form.label.errors.append(_("This statement asks this question already."))
+        return _page(form, statement_id), 400
     flash(_("The question is on the form now."))
     return redirect(url_for(".statement_questions", statement_id=statement.id))
 
@@ -54,8 +57,8 @@ def remove_question(statement_id: int, question_id: int) -> Response:
     """Take a question off the form, and delete every answer to it."""
     checked(ActionForm())
     with write_transaction():
-        question = db.session.get(StatementQuestion, question_id)
-        if question is None or question.statement_id != statement_id:
+        question = questions.question_of(statement_id, question_id)
+        if question is None:
             abort(404, _("There is no such question."))
         deleted = questions.remove(question, current_user)
     flash(

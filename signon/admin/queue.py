@@ -25,7 +25,12 @@ def queue() -> str:
         signatures=waiting,
         failed_emails=outbox_admin.state_counts()[OutboxState.failed],
         per_network=signals.signatures_per_network(s.ip_hash for s in waiting),
-        lookalike={s.id for s in waiting if lookalikes.latin_lookalike(s.org_name)},
+        # A person's affiliation is published with their name: checked alike.
+        lookalike={
+            s.id
+            for s in waiting
+            if lookalikes.latin_lookalike(s.org_name) or lookalikes.latin_lookalike(s.affiliation)
+        },
         action_form=ActionForm(),
         reject_form=RejectForm(),
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
 from ..extensions import db
+from .signature import SignatoryKind
 from .types import enum_column
 
 
@@ -45,6 +46,10 @@ class StatementQuestion(db.Model):
     options: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     required: Mapped[bool] = mapped_column(default=False)
     public: Mapped[bool] = mapped_column(default=False)
+    # Asked of organisations only, or people only; NULL: of everyone.
+    asked_of: Mapped[SignatoryKind | None] = mapped_column(
+        enum_column(SignatoryKind, "question_asked_of")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property

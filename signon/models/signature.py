@@ -182,10 +182,18 @@ class Signature(db.Model):
             " AND website = '' AND comment = '' AND affiliation = '')",
             name="withdrawn_is_erased",
         ),
-        # An organisation has a type; a person has none (nor a website).
+        # An organisation has a type and no affiliation; a person has an
+        # affiliation perhaps, and no type, website or role.
         sa.CheckConstraint(
             "(kind = 'organisation') = (org_type IS NOT NULL)",
             name="type_of_organisations_only",
+        ),
+        sa.CheckConstraint(
+            "kind = 'person' OR affiliation = ''", name="affiliation_of_people_only"
+        ),
+        sa.CheckConstraint(
+            "kind = 'organisation' OR (website = '' AND contact_role IS NULL)",
+            name="people_have_no_website_or_role",
         ),
         # Every state but pending is reached by a transition that stamps it.
         sa.CheckConstraint(

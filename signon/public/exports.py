@@ -100,7 +100,8 @@ def _json_head(
             "publisher": statement.publisher,
             "url": public_url("public.statement", slug=statement.slug),
         },
-        "signatories": tally.signatories,
+        # Not "signatories": that key holds the list itself, after the head.
+        "verified": tally.signatories,
         "organisations": tally.organisations,
         "people": tally.people,
         "countries": tally.countries,

@@ -117,7 +117,7 @@ def _readme(statement: StatementView, generated: str) -> str:
         f"Delivery pack made by {public_url('public.statement', slug=statement.slug)}"
         f" on {generated}.\n\n"
         "statement.html   the statement, its footnotes, and every named signatory by country\n"
-        "signatories.csv  the same list, one organisation a row (opens in any spreadsheet)\n"
+        "signatories.csv  the same list, one signatory a row (opens in any spreadsheet)\n"
         "signatories.json the same list, for programs\n"
         "manifest.json    the counts, and the size and SHA-256 fingerprint of each file\n"
         "manifest.sig     the site's Ed25519 signature of manifest.json\n\n"

@@ -68,7 +68,10 @@ def atom(
         place = ", ".join(
             filter(None, (signatory.city, country_name(signatory.country, language)))
         )
-        summary = " · ".join(filter(None, (signatory.type_label, signatory.affiliation, place)))
+        affiliation = signatory.affiliation and _(
+            "%(affiliation)s (for identification only)", affiliation=signatory.affiliation
+        )
+        summary = " · ".join(filter(None, (signatory.type_label, affiliation, place)))
         if signatory.comment:
             summary += f"\n\n“{signatory.comment}”"
         entry.summary(summary)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy import Select, func, select
@@ -314,7 +314,7 @@ def grouped(
         if end > offset and start < offset + limit:
             skip = max(0, offset - start)
             take = min(end, offset + limit) - start - skip
-            in_country = Selection(selection.words, code, selection.org_type, selection.order)
+            in_country = replace(selection, country=code)
             groups.append(Group(code, total, signatories(statement, in_country, take, skip)))
         start = end
         if start >= offset + limit:

@@ -7,6 +7,7 @@ version, because the cached statement page carries the form.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from ..models import (
     Admin,
     AuditAction,
     QuestionKind,
+    SignatoryKind,
     SignatureAnswer,
     Statement,
     StatementQuestion,
@@ -24,7 +26,16 @@ from ..models import (
 from . import audit, statements
 from .statements import QuestionView
 
-__all__ = ["QuestionError", "QuestionView", "add", "clean_options", "remove"]
+__all__ = [
+    "DuplicateQuestion",
+    "QuestionError",
+    "QuestionView",
+    "TooManyQuestions",
+    "add",
+    "clean_options",
+    "question_of",
+    "remove",
+]
 
 # Enough for "members", "region", "sector"...: a form is not a survey.
 MAX_QUESTIONS = 10
@@ -38,6 +49,23 @@ class QuestionError(ValueError):
     """A question the rules refuse; the message says why."""
 
 
+class TooManyQuestions(QuestionError):
+    """The statement asks ``MAX_QUESTIONS`` already."""
+
+
+class DuplicateQuestion(QuestionError):
+    """The statement asks this question already (case and spelling variants alike).
+
+    Answers are keyed by their question in the downloads and the API: two
+    questions worded alike would overwrite each other's answers.
+    """
+
+
+def same_wording(text: str) -> str:
+    """``text`` as compared for duplicates: NFKC, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 def clean_options(text: str) -> list[str]:
     """A choice's options from one-per-line text: trimmed, blank lines dropped.
 
@@ -48,7 +76,7 @@ def clean_options(text: str) -> list[str]:
         raise QuestionError("A choice needs at least two options, one per line.")
     if len(options) > MAX_OPTIONS:
         raise QuestionError(f"A choice may offer at most {MAX_OPTIONS} options.")
-    if len({option.casefold() for option in options}) < len(options):
+    if len({same_wording(option) for option in options}) < len(options):
         raise QuestionError("Each option may appear only once.")
     return options
 
@@ -63,30 +91,40 @@ def add(
     options: Sequence[str] = (),
     required: bool = False,
     public: bool = False,
+    asked_of: SignatoryKind | None = None,
 ) -> StatementQuestion:
-    """Add a question at the end of the statement's form, in the caller's unit of work."""
+    """Add a question at the end of the statement's form, in the caller's unit of work.
+
+    A public question's answers are published without review, so only a
+    number or a choice may be public: free text reaches the public only as a
+    comment, which an admin approves first.
+    """
     require_write()
-    count = db.session.scalar(
-        select(func.count()).where(StatementQuestion.statement_id == statement.id)
-    )
-    if (count or 0) >= MAX_QUESTIONS:
-        raise QuestionError(f"A statement may ask at most {MAX_QUESTIONS} questions.")
+    # Locked (PostgreSQL), so that two admins adding at once count and
+    # number the questions one after the other.
+    db.session.execute(select(Statement.id).where(Statement.id == statement.id).with_for_update())
+    existing = db.session.scalars(
+        select(StatementQuestion).where(StatementQuestion.statement_id == statement.id)
+    ).all()
+    if len(existing) >= MAX_QUESTIONS:
+        raise TooManyQuestions(f"A statement may ask at most {MAX_QUESTIONS} questions.")
+    if same_wording(label) in {same_wording(question.label) for question in existing}:
+        raise DuplicateQuestion("The statement asks this question already.")
     if kind is QuestionKind.choice and len(options) < 2:
         raise QuestionError("A choice needs at least two options, one per line.")
-    last = db.session.scalar(
-        select(func.max(StatementQuestion.position)).where(
-            StatementQuestion.statement_id == statement.id
-        )
-    )
+    if public and kind is QuestionKind.text:
+        raise QuestionError("A text answer cannot be public: comments are for that.")
+    last = max((question.position for question in existing), default=0)
     question = StatementQuestion(
         statement_id=statement.id,
-        position=(last or 0) + 1,
+        position=last + 1,
         label=label,
         hint=hint,
         kind=kind,
         options="\n".join(options) if kind is QuestionKind.choice else "",
         required=required,
         public=public,
+        asked_of=asked_of,
     )
     db.session.add(question)
     db.session.flush()
@@ -129,7 +167,16 @@ def _described(question: StatementQuestion) -> dict[str, object]:
         "options": question.option_list,
         "required": question.required,
         "public": question.public,
+        "asked_of": question.asked_of.value if question.asked_of else None,
     }
+
+
+def question_of(statement_id: int, question_id: int) -> StatementQuestion | None:
+    """The question ``question_id`` if it is one of the statement's; else None."""
+    question = db.session.get(StatementQuestion, question_id)
+    if question is None or question.statement_id != statement_id:
+        return None
+    return question
 
 
 def answer_counts(statement: Statement) -> dict[int, int]:

@@ -13,8 +13,9 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Insert, bindparam, delete, insert, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import insert_ignoring_conflict, require_write, utcnow
@@ -28,6 +29,7 @@ from ..models import (
     Signature,
     SignatureAnswer,
     SignatureState,
+    StatementQuestion,
 )
 from ..models.signature import new_link_id
 from . import audit, mail, statements, tokens
@@ -155,7 +157,8 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
 
     Both paths do the same work, so that response times do not tell whether
     an address signed: the same lookup and rendering in ``prepare``, the same
-    INSERT (which a repeat's unique key turns into nothing) and the same
+    INSERT (which a repeat's unique key turns into nothing), the same
+    INSERT … SELECT of the answers (which then finds no row) and the same
     locked SELECT here; only whether the email is queued differs (a repeat
     within the interval drops it). ``bench/signing_timing.py`` measures it.
     """
@@ -170,6 +173,8 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
             "consented_at": now,
         },
     )
+    if prepared.answers:
+        db.session.execute(_answers_of_new_signature(prepared))
     # Locked (PostgreSQL), so two simultaneous repeats cannot both re-send.
     signature = db.session.scalars(
         _BY_ADDRESS_LOCKED,
@@ -182,14 +187,6 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
             # this one is new, and its email must carry its own links.
             email = mail.confirmation_email(signature, prepared.statement)
         signature.confirmation_sent_at = now  # an UPDATE, as a repeat's resend runs
-        if prepared.answers:
-            db.session.execute(
-                insert(SignatureAnswer),
-                [
-                    {"signature_id": signature.id, "question_id": question, "value": value}
-                    for question, value in prepared.answers
-                ],
-            )
         mail.send(email, signature)
         return Submission.created
     email = prepared.email
@@ -205,6 +202,28 @@ def submit(prepared: PreparedSubmission, *, ip: str | None) -> Submission:
     signature.confirmation_sent_at = now
     mail.send(email, signature)
     return Submission.resent if signature.state is SignatureState.pending else Submission.notified
+
+
+def _answers_of_new_signature(prepared: PreparedSubmission) -> Insert:
+    """The answers, inserted for the signature just created, and only for it.
+
+    One INSERT … SELECT on both paths: a repeat's row does not carry the new
+    link id, so nothing is inserted and the two paths take the same time.
+    Joined to the statement's questions as they are now, so that an answer
+    to a question removed while the form was open (the page's copy of the
+    statement is kept a second) is dropped, never a failed foreign key.
+    """
+    selects = [
+        select(Signature.id, StatementQuestion.id, sa.literal(value, sa.String))
+        .join(StatementQuestion, StatementQuestion.statement_id == Signature.statement_id)
+        .where(
+            Signature.link_id == prepared.row["link_id"],
+            StatementQuestion.id == question_id,
+        )
+        for question_id, value in prepared.answers
+    ]
+    rows = selects[0] if len(selects) == 1 else union_all(*selects)
+    return insert(SignatureAnswer).from_select(["signature_id", "question_id", "value"], rows)
 
 
 # A statement's signature by address, built once (building it took as long

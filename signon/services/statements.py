@@ -395,6 +395,11 @@ class QuestionView:
     options: tuple[str, ...]
     required: bool
     public: bool
+    asked_of: SignatoryKind | None = None  # None: of everyone
+
+    def asked_of_kind(self, kind: SignatoryKind) -> bool:
+        """Whether a ``kind`` of signatory is asked this question."""
+        return self.asked_of is None or self.asked_of is kind
 
     @property
     def field_name(self) -> str:
@@ -423,6 +428,7 @@ def views_of(statement_ids: Iterable[int]) -> dict[int, tuple[QuestionView, ...]
                 options=tuple(question.option_list),
                 required=question.required,
                 public=question.public,
+                asked_of=question.asked_of,
             )
         )
     return {statement_id: tuple(views) for statement_id, views in found.items()}

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from ..database import checkpoint_after_erasure, write_transaction
 from ..extensions import csrf
 from ..models import OrganisationType, SignatoryKind, SignatureState
-from ..ratelimits import contact_email_key, limiter, setting
+from ..ratelimits import contact_email_key, limiter, sent_on, setting
 from ..services import reconfirmation, signing, statements, tokens
 from ..services.languages import current_language
 from ..services.statements import StatementView
@@ -59,7 +59,9 @@ def check_same_origin() -> None:
 
 @bp.post("/s/<slug:slug>/sign")
 @limiter.limit(setting("RATELIMIT_SIGN"))
-@limiter.limit(setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key)
+@limiter.limit(
+    setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key, deduct_when=sent_on
+)
 def sign(slug: str) -> Response | tuple[str, int]:
     """Take a signature; every outcome ends on the same "check your email" page."""
     return _take_signature(get_statement(slug), url_for(".signed", slug=slug))
@@ -156,7 +158,9 @@ def embargoed(token: str) -> Response:
 
 @bp.post("/e/<token>/sign")
 @limiter.limit(setting("RATELIMIT_SIGN"))
-@limiter.limit(setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key)
+@limiter.limit(
+    setting("RATELIMIT_SIGN_PER_ADDRESS"), key_func=contact_email_key, deduct_when=sent_on
+)
 def sign_embargoed(token: str) -> Response:
     """Take a founding signature, as ``sign`` takes any other."""
     statement = _embargoed_or_404(token)

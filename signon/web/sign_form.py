@@ -12,7 +12,7 @@ honeypot field, rate limits on resending, and that emailed confirmation.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from functools import cache, lru_cache
 from typing import Any
 
@@ -57,6 +57,15 @@ _TEXT = [clean_text]
 # formula check comes second: the first error is the one the page shows.
 _NAME = [clean_name]
 _NAME_CHECKS = [PlainText(), NoFormulaPrefix(), SingleScriptWords(), NoLinks(), HasLetterOrDigit()]
+# The same for what a person fills in, who has no website field to point to.
+_NO_LINKS = NoLinks(_l("Please leave out web and email addresses."))
+_PERSON_CHECKS = [
+    PlainText(),
+    NoFormulaPrefix(),
+    SingleScriptWords(),
+    _NO_LINKS,
+    HasLetterOrDigit(),
+]
 REQUIRED = _l("Please fill in this field.")
 
 
@@ -141,7 +150,8 @@ class SignForm(FlaskForm):
     city = StringField(
         _l("City"),
         filters=_NAME,
-        validators=[Optional(), Length(max=100), *_NAME_CHECKS],
+        # Common to both shapes: the person's advice, which suits an organisation too.
+        validators=[Optional(), Length(max=100), *_PERSON_CHECKS],
     )
     website = StringField(
         _l("Website"),
@@ -152,12 +162,12 @@ class SignForm(FlaskForm):
     person_name = StringField(
         _l("Your name"),
         filters=_NAME,
-        validators=[DataRequired(REQUIRED), Length(max=200), *_NAME_CHECKS],
+        validators=[DataRequired(REQUIRED), Length(max=200), *_PERSON_CHECKS],
     )
     affiliation = StringField(
         _l("Affiliation, for identification only"),
         filters=_NAME,
-        validators=[Optional(), Length(max=200), *_NAME_CHECKS],
+        validators=[Optional(), Length(max=200), *_PERSON_CHECKS],
     )
     contact_name = StringField(
         _l("Contact person's name"),
@@ -230,16 +240,23 @@ class SignForm(FlaskForm):
         except ValueError:
             return None
 
-    @staticmethod
-    def _set_aside(kind: SignatoryKind | None) -> set[str]:
+    def _set_aside(self, kind: SignatoryKind | None) -> set[str]:
         """The names of the fields that a ``kind`` of signatory never fills in.
 
-        Both shapes' own fields, for a kind that is neither: only the choice
-        itself is then reported, not a form's worth of empty fields.
+        Both shapes' own fields, and questions asked of one kind only, for a
+        kind that is neither: only the choice itself is then reported, not a
+        form's worth of empty fields.
         """
         if kind is None:
-            return {*_PERSON_ONLY, *_ORGANISATION_ONLY}
-        return set(_PERSON_ONLY if kind is SignatoryKind.organisation else _ORGANISATION_ONLY)
+            return {
+                *_PERSON_ONLY,
+                *_ORGANISATION_ONLY,
+                *(q.field_name for q in self.questions if q.asked_of is not None),
+            }
+        return {
+            *(_PERSON_ONLY if kind is SignatoryKind.organisation else _ORGANISATION_ONLY),
+            *(q.field_name for q in self.questions if not q.asked_of_kind(kind)),
+        }
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Validate the fields of the shape chosen; the others are set aside."""
@@ -283,6 +300,8 @@ class SignForm(FlaskForm):
         """(question id, answer) for each question answered (call after ``validate``)."""
         found = []
         for question in self.questions:
+            if not question.asked_of_kind(self.chosen_kind):
+                continue
             value = self[question.field_name].data
             if value not in (None, ""):
                 found.append((question.id, str(value)))
@@ -294,25 +313,27 @@ class SignForm(FlaskForm):
         return bool((self.reference_code.data or "").strip())
 
 
-_DIGITS = re.compile(r"[0-9]+")
 # Spaces people put between thousands: "12 500", with a plain or narrow space.
 _GROUPING = str.maketrans("", "", " \u00a0\u202f")
 
 
 class WholeNumber:
-    """A whole number from 0 to ``LARGEST_NUMBER``, written in digits; kept as its digits.
+    """A whole number from 0 to ``LARGEST_NUMBER``, written in digits; kept as ASCII digits.
 
-    No thousands separator but spaces: "1.200" is 1200 in Germany and 1.2 in
-    Britain, and a form read across languages must not guess.
+    Any script's decimal digits count ("١٢٠٠" is 1200). No thousands
+    separator but spaces: "1.200" is 1200 in Germany and 1.2 in Britain, and
+    a form read across languages must not guess.
     """
 
     def __call__(self, form: Form, field: StringField) -> None:
-        digits = (field.data or "").translate(_GROUPING)
-        if not _DIGITS.fullmatch(digits):
+        written = (field.data or "").translate(_GROUPING)
+        if not written or not all(c.isdecimal() for c in written):
             raise ValidationError(_("Please write a whole number in digits, for example 1200."))
-        if int(digits) > LARGEST_NUMBER:
+        digits = "".join(str(unicodedata.decimal(c)) for c in written).lstrip("0") or "0"
+        # Compared as text first: int() refuses a string of thousands of digits.
+        if len(digits) > len(str(LARGEST_NUMBER)) or int(digits) > LARGEST_NUMBER:
             raise ValidationError(_("That number is too large."))
-        field.data = str(int(digits))
+        field.data = digits
 
 
 def _question_field(question: QuestionView) -> Any:
@@ -339,7 +360,7 @@ def _question_field(question: QuestionView) -> Any:
             DataRequired(_l("Please answer this question.")) if question.required else Optional(),
             Length(max=TEXT_ANSWER_LENGTH),
             PlainText(),
-            NoLinks(),
+            _NO_LINKS,
         ],
     )
 

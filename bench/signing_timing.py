@@ -79,6 +79,7 @@ import argparse
 import contextlib
 import gc
 import http.client
+import json
 import math
 import random
 import secrets
@@ -187,6 +188,47 @@ def flask(env: dict[str, str], *args: str) -> None:
         )
 
 
+# Two questions of the statement's own (--questions): a new signature then
+# also stores answers, which a repeat must be seen to pay for as well.
+ADD_QUESTIONS = f"""
+import json
+from signon import create_app
+from signon.database import write_transaction
+from signon.extensions import db
+from signon.models import QuestionKind, Statement
+from signon.services import questions
+
+with create_app().app_context():
+    statement = db.session.scalar(db.select(Statement).where(Statement.slug == "{SLUG}"))
+    with write_transaction():
+        members = questions.add(
+            statement, None, label="Members", kind=QuestionKind.number, required=True
+        )
+        region = questions.add(
+            statement, None, label="Region", kind=QuestionKind.choice,
+            options=["North", "South"], public=True,
+        )
+    print(json.dumps({{members.field_name: "1200", region.field_name: "South"}}))
+"""
+
+
+def add_questions(env: dict[str, str]) -> dict[str, str]:
+    """Give the statement two questions; the answers every POST then sends, by field."""
+    done = subprocess.run(
+        [sys.executable, "-c", ADD_QUESTIONS],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RunFailed(f"adding the questions failed:\n{done.stdout}{done.stderr}".rstrip())
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def start_gunicorn(env: dict[str, str], port: int, logs: Path) -> Process:
     """``gunicorn --workers 2 --bind 127.0.0.1:PORT wsgi:app``, answering /healthz."""
     command = [
@@ -246,6 +288,7 @@ class Client:
 
     port: int
     errors: list[str] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # to the statement's questions
 
     @property
     def origin(self) -> str:
@@ -253,7 +296,12 @@ class Client:
 
     def sign(self, email: str, number: int) -> float:
         """POST the form with ``email``; seconds taken. Not a 303 is an error."""
-        form = {**FORM, "org_name": f"Timing Collective {number:05d}", "contact_email": email}
+        form = {
+            **FORM,
+            **self.answers,
+            "org_name": f"Timing Collective {number:05d}",
+            "contact_email": email,
+        }
         body = urllib.parse.urlencode(form).encode()
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -476,6 +524,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, help="seed of the request order (default: random)")
     parser.add_argument(
+        "--questions",
+        action="store_true",
+        help="the statement asks two questions of its own, and every POST answers them",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -523,6 +576,7 @@ def run(args: argparse.Namespace) -> int:
         env = app_env(instance, port, secret, args.settings)
         flask(env, "db", "upgrade")
         flask(env, "statements", "import", str(statement))
+        answers = add_questions(env) if args.questions else {}
 
         server = None
         for _attempt in range(3):  # the free port may be taken before gunicorn binds it
@@ -555,7 +609,9 @@ def run(args: argparse.Namespace) -> int:
                 print(
                     'control run: the "new" POSTs use already-signed addresses too (expect 50 %)'
                 )
-            client = Client(port)
+            client = Client(port, answers=answers)
+            if answers:
+                print("the statement asks two questions; every POST answers both")
             samples = Samples()
             started = time.monotonic()
             with contextlib.suppress(TooManyErrors):

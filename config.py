@@ -57,8 +57,11 @@ class Config:
     CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
     # Withdrawing must stay possible for as long as a name can be public.
     WITHDRAW_TOKEN_MAX_AGE: int | None = None
-    # `flask signatures purge-unconfirmed` deletes what was never confirmed.
+    # `flask signatures purge-unconfirmed` deletes what was never confirmed,
+    # and signatures rejected this many days ago (never public, and nothing
+    # an admin needs to decide again).
     UNCONFIRMED_RETENTION_DAYS = 30
+    REJECTED_RETENTION_DAYS = 30
     # `flask outbox purge-sent` deletes delivered emails older than this.
     SENT_EMAIL_RETENTION_DAYS = 30
     # A repeat submission re-sends the confirmation at most this often.

@@ -310,13 +310,17 @@ def pack_key(seed: bool) -> None:
 def purge_unconfirmed(days: int | None) -> None:
     """Delete signatures never confirmed within the retention period.
 
-    Also clears the network hashes of signatures older than a day and deletes
-    the keys of past days: schedule it daily (hourly keeps less).
+    Also deletes signatures rejected more than REJECTED_RETENTION_DAYS ago,
+    clears the network hashes of signatures older than a day and deletes the
+    keys of past days: schedule it daily (hourly keeps less).
     """
     days = days or current_app.config["UNCONFIRMED_RETENTION_DAYS"]
+    rejected_days = current_app.config["REJECTED_RETENTION_DAYS"]
     with write_transaction():
         count = retention.purge_unconfirmed(days)
+        rejected = retention.purge_rejected(rejected_days)
         cleared = privacy.forget_networks()
     checkpoint_after_erasure()
     click.echo(f"Deleted {count} unconfirmed signature(s) older than {days} days.")
+    click.echo(f"Deleted {rejected} signature(s) rejected more than {rejected_days} days ago.")
     click.echo(f"Forgot the network of {cleared} signature(s) older than a day.")

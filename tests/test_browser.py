@@ -339,6 +339,18 @@ def test_a_person_signs_in_their_own_name_where_both_may_sign(
     assert "confirmed" in page.locator("main").inner_text().lower()
 
 
+def test_on_a_phone_the_sign_bar_steps_aside_at_the_form(site: Site, page) -> None:
+    """The bar at the bottom of a phone's screen leads to the form, then stops covering it."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{site.origin}/s/test-statement")
+    bar = page.locator(".sign-bar")
+    assert bar.is_visible()
+    bar.get_by_role("link").click()
+    page.wait_for_url("**#sign")
+    assert not bar.is_visible()
+    assert page.locator("#sign button[type=submit]").is_visible()
+
+
 def test_the_list_search_and_downloads_work_without_script(site: Site, page) -> None:
     """The list's GET form, by keyboard; the download links answer files."""
     page.goto(f"{site.origin}/s/test-statement/signatories")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from factories import make_statement
+from factories import make_signature, make_statement
 from helpers import outbox, sign, signatures
 
-from signon.database import utcnow
+from signon.database import utcnow, write_transaction
 from signon.extensions import db
-from signon.models import Admin, Signature, Statement, StatementState
+from signon.models import Admin, Signature, SignatureState, Statement, StatementState
 
 
 def test_admin_create_reads_the_password_from_stdin(runner, app):
@@ -102,6 +102,24 @@ def test_purge_unconfirmed_deletes_only_old_pending_signatures(runner, app, clie
     assert result.exit_code == 0 and "Deleted 1" in result.output
     assert [s.contact_email for s in signatures(app)] == ["new@example.org"]
     assert [m.recipient for m in outbox(app)] == ["new@example.org"]
+
+
+def test_purge_deletes_signatures_rejected_a_month_ago_with_their_answers(runner, app):
+    """Rejected signatures were never public; after the retention period they go."""
+    with app.app_context():
+        statement = make_statement()
+        old = make_signature(statement, SignatureState.rejected, contact_email="old@example.org")
+        make_signature(statement, SignatureState.rejected, contact_email="new@example.org")
+        make_signature(statement, SignatureState.verified, contact_email="listed@example.org")
+        with write_transaction():
+            db.session.get(Signature, old.id).rejected_at -= dt.timedelta(days=31)
+    result = runner.invoke(args=["signatures", "purge-unconfirmed"])
+    assert result.exit_code == 0
+    assert "Deleted 1 signature(s) rejected more than 30 days ago." in result.output
+    assert sorted(s.contact_email for s in signatures(app)) == [
+        "listed@example.org",
+        "new@example.org",
+    ]
 
 
 def test_statements_import_reads_a_deadline_and_checks_lengths(runner, app, tmp_path):

@@ -29,6 +29,25 @@ def purge_unconfirmed(days: int) -> int:
     return result.rowcount
 
 
+def purge_rejected(days: int) -> int:
+    """Delete signatures rejected more than ``days`` ago; how many.
+
+    A rejected signature was never public, yet it keeps the name, the
+    contact, a person's affiliation and every answer. Once the decision is
+    old there is no reason to hold them: the audit log keeps that a
+    rejection happened, without the signature. Their emails and answers go
+    with them (the foreign keys cascade).
+    """
+    cutoff = utcnow() - dt.timedelta(days=days)
+    require_write()
+    result = db.session.execute(
+        delete(Signature)
+        .where(Signature.state == SignatureState.rejected, Signature.rejected_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def purge_sent_email(days: int) -> int:
     """Delete emails sent more than ``days`` ago; how many.
 

@@ -22,8 +22,8 @@ from test_browser import Site, language, page, sign_in_browser, site  # noqa: F4
 
 from signon.database import write_transaction
 from signon.extensions import db
-from signon.models import SignatoryKind, Statement, StatementState, WhoMaySign
-from signon.services import authoring
+from signon.models import QuestionKind, SignatoryKind, Statement, StatementState, WhoMaySign
+from signon.services import authoring, questions
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
@@ -110,6 +110,18 @@ def test_every_page_passes_axe(app, site: Site, page, language: str, width: str)
                 {"body": statement.body + "\nA second paragraph, added later.\n"},
                 None,
                 note="Added a paragraph",
+            )
+        # Questions of its own, on the form and on the translation screen.
+        with write_transaction():
+            current = db.session.get(Statement, statement.id)
+            questions.add(current, None, label="Number of members", kind=QuestionKind.number)
+            questions.add(
+                current,
+                None,
+                label="Region",
+                kind=QuestionKind.choice,
+                options=["North", "South"],
+                public=True,
             )
         # Open to organisations and people: the form with both shapes, and a
         # listed person with an affiliation.

@@ -371,3 +371,53 @@ def test_a_logged_out_visitor_gets_the_login_page_never_the_questions(app, clien
         assert "Questions on the sign-on form" not in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(StatementQuestion.id))) == 0
+
+
+def test_questions_are_worded_in_each_language_on_the_translation_screen(
+    app, client, admin_client
+):
+    """Readers of a language get the questions in it; answers keep the original's wording."""
+    statement_id = _statement_id(app)
+    names = _three_questions(admin_client, statement_id)
+    url = f"/admin/statements/{statement_id}/translations/ru"
+    page = admin_client.get(url).get_data(as_text=True)
+    assert 'Question 2: <bdi lang="en">Region</bdi>' in page
+    data = {
+        "csrf_token": csrf_token(page),
+        "title": "Заявление",
+        "body": "Текст.\n",
+        "save": "1",
+        f"{names['members']}_label": "Число членов",
+        f"{names['region']}_label": "Регион",
+        f"{names['region']}_options": "Север\nЮг",  # one short of the original's three
+    }
+    response = admin_client.post(url, data=data)
+    assert response.status_code == 400 and "3 lines" in response.get_data(as_text=True)
+    data[f"{names['region']}_options"] = "Север\r\nЮг\r\nВосток"
+    assert admin_client.post(url, data=data).status_code == 302
+    edit = audit_log(app)[-1]
+    assert edit.detail == "questions, translation ru"
+    assert edit.changes["question 2 (ru)"] == [
+        None,
+        {"label": "Регион", "hint": "", "options": ["Север", "Юг", "Восток"]},
+    ]
+
+    html = client.get(f"/s/{SLUG}?lang=ru").get_data(as_text=True)
+    assert f'<label for="{names["members"]}">Число членов</label>' in html
+    assert '<option value="South">Юг</option>' in html
+    assert f'<label for="{names["sector"]}">Sector</label>' in html  # not translated: original
+    english = client.get(f"/s/{SLUG}?lang=en").get_data(as_text=True)
+    assert '<option value="South">South</option>' in english
+    response = client.post(
+        f"/s/{SLUG}/sign?lang=ru",
+        data={**VALID_FORM, names["members"]: "5", names["region"]: "South"},
+    )
+    assert response.status_code == 303
+    assert ("Region", "South") in _answers(app)  # the original's wording, whatever was read
+    # An empty label takes the translation away again.
+    page = admin_client.get(url).get_data(as_text=True)
+    assert 'value="Число членов"' in page
+    data = {**data, "csrf_token": csrf_token(page), f"{names['members']}_label": ""}
+    assert admin_client.post(url, data=data).status_code == 302
+    html = client.get(f"/s/{SLUG}?lang=ru").get_data(as_text=True)
+    assert f'<label for="{names["members"]}">Members</label>' in html

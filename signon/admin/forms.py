@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_ngettext, lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,7 +27,14 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..database import utcnow
-from ..models import QuestionKind, SignatoryKind, Statement, StatementState, WhoMaySign
+from ..models import (
+    QuestionKind,
+    SignatoryKind,
+    Statement,
+    StatementQuestion,
+    StatementState,
+    WhoMaySign,
+)
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.authoring import EDITABLE
 from ..services.languages import LANGUAGES
@@ -277,6 +285,9 @@ class TranslationForm(FlaskForm):
     standfirst = StatementForm.standfirst
     body = StatementForm.body
 
+    # The statement's questions, each worded by three fields (translation_form).
+    questions: tuple[StatementQuestion, ...] = ()
+
     def values(self) -> dict[str, str | None]:
         """What to save: the three texts, the text ending with one line break."""
         return {
@@ -284,6 +295,70 @@ class TranslationForm(FlaskForm):
             "standfirst": self.standfirst.data or None,
             "body": self.body.data.rstrip() + "\n",
         }
+
+    def fill_wordings(self, language: str) -> None:
+        """Show each question's wording in ``language`` as saved (on GET)."""
+        for question in self.questions:
+            wording = question.wording_in(language) or {}
+            self[f"{question.field_name}_label"].data = wording.get("label", "")
+            self[f"{question.field_name}_hint"].data = wording.get("hint", "")
+            if question.kind is QuestionKind.choice:
+                self[f"{question.field_name}_options"].data = "\n".join(wording.get("options", []))
+
+    def wordings(self) -> dict[int, dict[str, object]]:
+        """Each question's label, hint and options as typed, by question id."""
+        found: dict[int, dict[str, object]] = {}
+        for question in self.questions:
+            name = question.field_name
+            options = self[f"{name}_options"].data if question.kind is QuestionKind.choice else ""
+            found[question.id] = {
+                "label": self[f"{name}_label"].data or "",
+                "hint": self[f"{name}_hint"].data or "",
+                "options": [line.strip() for line in (options or "").splitlines() if line.strip()],
+            }
+        return found
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for question in self.questions:
+            if question.kind is not QuestionKind.choice:
+                continue
+            field = self[f"{question.field_name}_options"]
+            given = [line for line in (field.data or "").splitlines() if line.strip()]
+            if given and len(given) != len(question.option_list):
+                field.errors.append(
+                    lazy_ngettext(
+                        "Please give each option once, in the original's order: %(num)s line.",
+                        "Please give each option once, in the original's order: %(num)s lines.",
+                        len(question.option_list),
+                    )
+                )
+                valid = False
+        return valid
+
+
+def translation_form(questions: Sequence[StatementQuestion]) -> type[TranslationForm]:
+    """A TranslationForm with a label, hint and (for a choice) options field per question."""
+    fields: dict[str, object] = {"questions": tuple(questions)}
+    for question in questions:
+        name = question.field_name
+        fields[f"{name}_label"] = StringField(
+            _l("Question"),
+            filters=[clean_text],
+            validators=[Optional(), Length(max=200), PlainText(author=True)],
+        )
+        fields[f"{name}_hint"] = StringField(
+            _l("Hint under the question"),
+            filters=[clean_text],
+            validators=[Optional(), Length(max=300), PlainText(author=True)],
+        )
+        if question.kind is QuestionKind.choice:
+            fields[f"{name}_options"] = TextAreaField(
+                _l("Options, one per line"),
+                filters=[clean_text],
+                validators=[Optional(), Length(max=3000), PlainText(multiline=True, author=True)],
+            )
+    return type("QuestionsTranslationForm", (TranslationForm,), fields)
 
 
 class QuestionForm(FlaskForm):

@@ -16,12 +16,12 @@ from werkzeug.wrappers import Response
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..models import AuditAction, Statement, StatementState, StatementTranslation
-from ..services import audit, authoring, delivery, reconfirmation, statements
+from ..services import audit, authoring, delivery, questions, reconfirmation, statements
 from ..services.languages import LANGUAGES, language_name
 from ..services.markdown import render_markdown
 from . import bp
 from .common import checked, statement_or_404
-from .forms import ActionForm, StatementForm, TranslationForm, fingerprint
+from .forms import ActionForm, StatementForm, TranslationForm, fingerprint, translation_form
 
 
 @bp.get("/statements")
@@ -178,8 +178,9 @@ def translate_statement(statement_id: int, language: str) -> Response | tuple[st
     if language not in LANGUAGES or language == statement.language:
         abort(404, _("The statement cannot be translated into this language here."))
     found = next((t for t in statement.translations if t.language == language), None)
-    form = TranslationForm(obj=found if request.method == "GET" else None)
+    form = translation_form(statement.questions)(obj=found if request.method == "GET" else None)
     if not form.is_submitted():
+        form.fill_wordings(language)
         return _translation_page(form, statement, language, found)
     if not form.validate():
         return _translation_page(form, statement, language, found), 400
@@ -193,9 +194,14 @@ def translate_statement(statement_id: int, language: str) -> Response | tuple[st
             "version": 0,
         }
         return _translation_page(form, statement, language, found, preview=preview)
-    with write_transaction():
-        current = statement_or_404(statement_id)
-        authoring.save_translation(current, language, form.values(), current_user)
+    try:
+        with write_transaction():
+            current = statement_or_404(statement_id)
+            authoring.save_translation(current, language, form.values(), current_user)
+            questions.translate(current, language, form.wordings(), current_user)
+    except questions.QuestionError:
+        # A question was added or removed while this page was open.
+        abort(409, _("The statement's questions changed meanwhile: please open the page again."))
     flash(_("The %(language)s text is saved.", language=language_name(language)))
     return redirect(url_for(".translate_statement", statement_id=statement_id, language=language))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,6 +47,11 @@ class StatementQuestion(db.Model):
     options: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     required: Mapped[bool] = mapped_column(default=False)
     public: Mapped[bool] = mapped_column(default=False)
+    # Its wording in other languages: {"ru": {"label", "hint", "options"}},
+    # options in the original's order. Answers are kept in the original's
+    # wording, whatever language the form was read in. Replaced, never
+    # changed in place, so the ORM sees every change.
+    translations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(sa.JSON)
     # Asked of organisations only, or people only; NULL: of everyone.
     asked_of: Mapped[SignatoryKind | None] = mapped_column(
         enum_column(SignatoryKind, "question_asked_of")
@@ -61,6 +67,10 @@ class StatementQuestion(db.Model):
     def field_name(self) -> str:
         """The name of its field on the sign-on form."""
         return f"question_{self.id}"
+
+    def wording_in(self, language: str) -> dict[str, Any] | None:
+        """Its label, hint and options in ``language``, if translated."""
+        return (self.translations or {}).get(language)
 
     def __repr__(self) -> str:
         return f"<StatementQuestion {self.statement_id} {self.position}>"

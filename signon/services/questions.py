@@ -8,7 +8,8 @@ version, because the cached statement page carries the form.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -35,6 +36,7 @@ __all__ = [
     "clean_options",
     "question_of",
     "remove",
+    "translate",
 ]
 
 # Enough for "members", "region", "sector"...: a form is not a survey.
@@ -188,3 +190,53 @@ def answer_counts(statement: Statement) -> dict[int, int]:
         .group_by(SignatureAnswer.question_id)
     )
     return {question_id: n for question_id, n in rows}  # noqa: C416 (Row objects)
+
+
+def translate(
+    statement: Statement,
+    language: str,
+    wordings: Mapping[int, Mapping[str, Any]],
+    admin: Admin | None,
+) -> bool:
+    """Word the statement's questions in ``language``; whether anything changed.
+
+    ``wordings`` maps a question's id to its ``label``, ``hint`` and
+    ``options`` (a choice's, in the original's order and number). An empty
+    label takes the question's translation away: readers of ``language``
+    then see the original's wording. Audited as an edit of the statement.
+    """
+    require_write()
+    changes: dict[str, list[object]] = {}
+    for question in statement.questions:
+        wording = wordings.get(question.id)
+        if wording is None:
+            continue
+        before = question.wording_in(language)
+        after: dict[str, Any] | None = None
+        if wording.get("label"):
+            after = {"label": wording["label"], "hint": wording.get("hint") or ""}
+            options = list(wording.get("options") or [])
+            if question.kind is QuestionKind.choice and options:
+                if len(options) != len(question.option_list):
+                    raise QuestionError("A translation gives each option once, in order.")
+                after["options"] = options
+        if after == before:
+            continue
+        translations = dict(question.translations or {})
+        if after is None:
+            translations.pop(language, None)
+        else:
+            translations[language] = after
+        question.translations = translations or None  # a new dict: the ORM sees it
+        changes[f"question {question.position} ({language})"] = [before, after]
+    if not changes:
+        return False
+    audit.record(
+        AuditAction.edit_statement,
+        admin,
+        statement=statement,
+        detail=f"questions, translation {language}",
+        changes=changes,
+    )
+    statements.public_change(statement.id)
+    return True

@@ -396,6 +396,18 @@ class QuestionView:
     required: bool
     public: bool
     asked_of: SignatoryKind | None = None  # None: of everyone
+    # The options as shown: the original's, or a translation's (same order).
+    # The value sent, and the answer kept, is always the original option.
+    option_labels: tuple[str, ...] = ()
+    # (language, label, hint, options) for each language it is translated into.
+    translations: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
+
+    def in_language(self, language: str) -> QuestionView:
+        """The question worded in ``language`` where translated, else as it is."""
+        for code, label, hint, options in self.translations:
+            if code == language:
+                return replace(self, label=label, hint=hint, option_labels=options or self.options)
+        return self
 
     def asked_of_kind(self, kind: SignatoryKind) -> bool:
         """Whether a ``kind`` of signatory is asked this question."""
@@ -429,6 +441,16 @@ def views_of(statement_ids: Iterable[int]) -> dict[int, tuple[QuestionView, ...]
                 required=question.required,
                 public=question.public,
                 asked_of=question.asked_of,
+                option_labels=tuple(question.option_list),
+                translations=tuple(
+                    (
+                        code,
+                        wording["label"],
+                        wording.get("hint", ""),
+                        tuple(wording.get("options", ())),
+                    )
+                    for code, wording in sorted((question.translations or {}).items())
+                ),
             )
         )
     return {statement_id: tuple(views) for statement_id, views in found.items()}
@@ -502,16 +524,18 @@ class StatementView:
         return self.text_in(self.text_language).outdated
 
     def in_language(self, language: str) -> StatementView:
-        """This statement as a reader of ``language`` sees it."""
+        """This statement as a reader of ``language`` sees it, its questions too."""
+        questions = tuple(question.in_language(language) for question in self.questions)
         text = self.text_in(language)
         if text.language == self.text_language:
-            return self
+            return replace(self, questions=questions) if questions != self.questions else self
         return replace(
             self,
             title=text.title,
             standfirst=text.standfirst,
             body=text.body,
             text_language=text.language,
+            questions=questions,
         )
 
 

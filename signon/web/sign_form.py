@@ -345,7 +345,13 @@ def _question_field(question: QuestionView) -> Any:
         return SelectField(
             question.label,
             choices=[SelectChoice("", _l("Choose one"))]
-            + [SelectChoice(option, option) for option in question.options],
+            # Sent and kept in the original's wording, shown in the reader's.
+            + [
+                SelectChoice(option, shown)
+                for option, shown in zip(
+                    question.options, question.option_labels or question.options, strict=True
+                )
+            ],
             validators=[
                 InputRequired(_l("Please choose an answer.")) if question.required else Optional()
             ],

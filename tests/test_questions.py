@@ -421,3 +421,33 @@ def test_questions_are_worded_in_each_language_on_the_translation_screen(
     assert admin_client.post(url, data=data).status_code == 302
     html = client.get(f"/s/{SLUG}?lang=ru").get_data(as_text=True)
     assert f'<label for="{names["members"]}">Members</label>' in html
+
+
+def test_a_translation_of_the_questions_is_checked_like_the_original(app, admin_client):
+    statement_id = _statement_id(app)
+    names = _three_questions(admin_client, statement_id)
+    url = f"/admin/statements/{statement_id}/translations/ru"
+    base = {"title": "Заявление", "body": "Текст.\n", "save": "1"}
+    cases = [
+        ({f"{names['region']}_options": "Х\nХ\nХ", f"{names['region']}_label": "Регион"}, "once"),
+        ({f"{names['region']}_options": "Север\nЮг\nВосток"}, "Please word the question"),
+        ({f"{names['members']}_hint": "Подсказка"}, "Please word the question"),
+    ]
+    for fields, message in cases:
+        token = csrf_token(admin_client.get(url).get_data(as_text=True))
+        response = admin_client.post(url, data={**base, **fields, "csrf_token": token})
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_a_wording_in_the_statements_own_language_is_never_shown(app, client, admin_client):
+    """Switching the original's language must not let a saved wording hide the original."""
+    statement_id = _statement_id(app)
+    names = _three_questions(admin_client, statement_id)
+    with app.app_context(), write_transaction():
+        question = db.session.scalar(
+            db.select(StatementQuestion).where(StatementQuestion.label == "Members")
+        )
+        question.translations = {"en": {"label": "Stale wording", "hint": ""}}
+        db.session.get(Statement, statement_id).public_version += 1
+    html = client.get(f"/s/{SLUG}?lang=en").get_data(as_text=True)
+    assert f'<label for="{names["members"]}">Members</label>' in html

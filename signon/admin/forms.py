@@ -38,7 +38,7 @@ from ..models import (
 from ..services.addresses import EmailNotValidError, normalise_email
 from ..services.authoring import EDITABLE
 from ..services.languages import LANGUAGES
-from ..services.questions import QuestionError, clean_options
+from ..services.questions import QuestionError, clean_options, same_wording
 from ..services.statements import slug_from
 from ..validators import PlainText, clean_text, email_problem
 
@@ -321,11 +321,25 @@ class TranslationForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for question in self.questions:
+            name = question.field_name
+            label = self[f"{name}_label"]
+            wording = [self[f"{name}_hint"].data]
+            if question.kind is QuestionKind.choice:
+                wording.append(self[f"{name}_options"].data)
+            if any(wording) and not label.data:
+                label.errors.append(_l("Please word the question itself too."))
+                valid = False
             if question.kind is not QuestionKind.choice:
                 continue
-            field = self[f"{question.field_name}_options"]
-            given = [line for line in (field.data or "").splitlines() if line.strip()]
-            if given and len(given) != len(question.option_list):
+            field = self[f"{name}_options"]
+            given = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+            if len({same_wording(option) for option in given}) < len(given):
+                field.errors.append(_l("Each option may appear only once."))
+                valid = False
+            elif any(len(option) > 100 for option in given):
+                field.errors.append(_l("Each option may be at most 100 characters long."))
+                valid = False
+            elif given and len(given) != len(question.option_list):
                 field.errors.append(
                     lazy_ngettext(
                         "Please give each option once, in the original's order: %(num)s line.",

@@ -200,7 +200,7 @@ def translate_statement(statement_id: int, language: str) -> Response | tuple[st
             authoring.save_translation(current, language, form.values(), current_user)
             questions.translate(current, language, form.wordings(), current_user)
     except questions.QuestionError:
-        # A question was added or removed while this page was open.
+        # Defensive: the form has checked each choice's options already.
         abort(409, _("The statement's questions changed meanwhile: please open the page again."))
     flash(_("The %(language)s text is saved.", language=language_name(language)))
     return redirect(url_for(".translate_statement", statement_id=statement_id, language=language))

@@ -403,10 +403,16 @@ class QuestionView:
     translations: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
 
     def in_language(self, language: str) -> QuestionView:
-        """The question worded in ``language`` where translated, else as it is."""
+        """The question worded in ``language`` where translated, else as it is.
+
+        A wording whose options do not match the original's one for one (the
+        original's options never change, but a stored wording might be
+        damaged) keeps the original's options.
+        """
         for code, label, hint, options in self.translations:
-            if code == language:
-                return replace(self, label=label, hint=hint, option_labels=options or self.options)
+            if code == language and label:
+                shown = options if len(options) == len(self.options) else self.options
+                return replace(self, label=label, hint=hint, option_labels=shown)
         return self
 
     def asked_of_kind(self, kind: SignatoryKind) -> bool:
@@ -445,7 +451,7 @@ def views_of(statement_ids: Iterable[int]) -> dict[int, tuple[QuestionView, ...]
                 translations=tuple(
                     (
                         code,
-                        wording["label"],
+                        wording.get("label", ""),
                         wording.get("hint", ""),
                         tuple(wording.get("options", ())),
                     )
@@ -525,7 +531,13 @@ class StatementView:
 
     def in_language(self, language: str) -> StatementView:
         """This statement as a reader of ``language`` sees it, its questions too."""
-        questions = tuple(question.in_language(language) for question in self.questions)
+        # Never in the statement's own language: a wording saved for a language
+        # the original was later switched to would hide the original's own.
+        questions = (
+            tuple(question.in_language(language) for question in self.questions)
+            if language != self.language
+            else self.questions
+        )
         text = self.text_in(language)
         if text.language == self.text_language:
             return replace(self, questions=questions) if questions != self.questions else self

@@ -332,7 +332,7 @@ def test_production_smoke(redis_prefix, app_factory, processes, tmp_path):
         assert_public(page)
         assert_hardened(page)
         assert TITLE in page.text and "Sign on behalf of your organisation" in page.text
-        assert "No organisation is listed yet." in page.text
+        assert "No one has signed yet." in page.text
         signed = visitor.post(f"/s/{SLUG}/sign", sign_form(), page=f"/s/{SLUG}")
         assert signed.status == 303, signed.text
         assert signed.header("Location") == f"/s/{SLUG}/signed"
@@ -447,7 +447,7 @@ def test_two_app_processes_share_state(redis_prefix, app_factory, processes, tmp
             return etag
 
         def unlisted(reply: Reply) -> None:
-            assert "No organisation is listed yet." in reply.text
+            assert "No one has signed yet." in reply.text
             assert org not in reply.text
 
         def listed(reply: Reply) -> None:
@@ -493,7 +493,7 @@ def test_two_app_processes_share_state(redis_prefix, app_factory, processes, tmp
         withdrawn_at = time.monotonic()
         assert gone.status == 303, gone.text
         assert gone.header("Location") == f"{page}/withdrawn"
-        nobody = "No organisation is listed yet."
+        nobody = "No one has signed yet."
         elapsed = until(changed(port_b, etag_listed, nobody), withdrawn_at, WINDOW + SLACK)
         etag_after = both(withdrawn_at + WINDOW + 0.05, unlisted)
         assert etag_after not in (etag_empty, etag_listed)

@@ -173,6 +173,17 @@ def _check_config(app: Flask) -> None:
             d.strip() for d in config["CANONICAL_EMAIL_DOMAINS"].split(",") if d.strip()
         ]
     _check_brand(config)
+    for name in (
+        "UNCONFIRMED_RETENTION_DAYS",
+        "REJECTED_RETENTION_DAYS",
+        "SENT_EMAIL_RETENTION_DAYS",
+    ):
+        days = config.get(name)
+        # The purge commands delete what is older: 0 would delete it all at once.
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ConfigurationError(
+                f"SIGNON_{name} must be a whole number of days, 1 or more, not {days!r}."
+            )
     if config["ENV"] != "production":
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:

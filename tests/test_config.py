@@ -46,6 +46,17 @@ def test_canonical_domains_accept_a_comma_separated_variable(monkeypatch, tmp_pa
     assert app.config["CANONICAL_EMAIL_DOMAINS"] == ["gmail.com", "proton.me"]
 
 
+@pytest.mark.parametrize("value", ["0", "-3", '"thirty"', "true"])
+def test_a_retention_period_is_a_number_of_days(monkeypatch, tmp_path, value):
+    """0 days would make the next purge delete every rejected signature at once."""
+    monkeypatch.setenv("SIGNON_REJECTED_RETENTION_DAYS", value)
+    with pytest.raises(ConfigurationError, match="REJECTED_RETENTION_DAYS must be a whole"):
+        create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    monkeypatch.setenv("SIGNON_REJECTED_RETENTION_DAYS", "7")
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["REJECTED_RETENTION_DAYS"] == 7
+
+
 @pytest.mark.parametrize("secret", [None, "dev-only-secret-key-change-me", ""])
 def test_production_refuses_a_missing_or_default_secret_key(monkeypatch, secret, tmp_path):
     """Production will not start with the default secret key, or none."""

@@ -77,11 +77,6 @@ class PublicSignatory:
     answers: tuple[tuple[str, str], ...] = ()
 
     @property
-    def is_person(self) -> bool:
-        """Whether a person signed in their own name."""
-        return self.kind is SignatoryKind.person
-
-    @property
     def type_label(self) -> str:
         """What it is, in the reader's language: "Union", or "Individual" for a person."""
         if self.org_type is None:

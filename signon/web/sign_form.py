@@ -272,13 +272,6 @@ class SignForm(FlaskForm):
         return not any(field.errors for field in self)
 
     @property
-    def public_name(self) -> str:
-        """The name that may be listed: the organisation's, or the person's own."""
-        if self.chosen_kind is SignatoryKind.person:
-            return self.person_name.data
-        return self.org_name.data
-
-    @property
     def show_name(self) -> bool:
         """Whether the signatory asked to be listed by name."""
         chosen = self.person_listing if self.chosen_kind is SignatoryKind.person else self.listing

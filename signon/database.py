@@ -210,4 +210,7 @@ def _insert_ignoring_conflict(
     dialect: str, model: type, conflict_columns: tuple[str, ...]
 ) -> Executable:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    # On the table, not the mapped class: the ORM's bulk-insert path around
+    # a one-row INSERT cost more than the INSERT.
+    table = model.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))

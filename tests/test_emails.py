@@ -12,6 +12,7 @@ then read the diff before committing it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable
@@ -22,7 +23,7 @@ import pytest
 from factories import make_signature, make_statement
 from flask import Flask
 
-from signon.models import Signature, SignatureState
+from signon.models import SignatoryKind, Signature, SignatureState
 from signon.services import mail
 from signon.services.outbox import RenderedEmail
 
@@ -282,3 +283,56 @@ def test_every_email_extends_the_shared_layouts():
         for body in (html, text):
             assert "withdraw_url" not in body and "statement_url" not in body
             assert "site_name" not in body and "-- " not in body
+
+
+# The sign-on emails are rendered once per statement, language and kind of
+# signatory, then given each signatory's links (services/mail.py): they must
+# be exactly what a full render of the same email gives.
+@pytest.mark.parametrize("name", ["confirm", "already_signed"])
+def test_a_sign_on_email_is_its_full_render(app, name):
+    """Kept frames filled with links equal a render of everything, for each signatory."""
+    with app.app_context():
+        statement = make_statement("frames", title="Frames & <Links>", publisher="Ünion “Α”")
+        # Each twice and interleaved: the second of each is filled from its
+        # kept frame, and must not be another language's or kind's.
+        for language, kind in 2 * list(itertools.product(("en", "es", "ru", "ar"), SignatoryKind)):
+            person = {"org_type": None} if kind is SignatoryKind.person else {}
+            signature = make_signature(
+                statement, SignatureState.pending, kind=kind, language=language, **person
+            )
+            framed = EMAILS[name][2](signature, statement)
+            confirm: dict[str, str] = {}
+            with mail.speaking(language):
+                if name == "confirm":
+                    confirm["confirm_url"] = mail._link("signing.confirm", signature, "confirm")
+                    confirm["confirm_period"] = mail._duration(app.config["CONFIRM_TOKEN_MAX_AGE"])
+                full = mail._render(name, signature, statement, **confirm)
+            # Tokens are dated to the second: compare with them normalised.
+            for part in ("subject", "body_text", "body_html", "sender_name"):
+                assert _normalise(getattr(framed, part)) == _normalise(getattr(full, part))
+            # Every link is this signatory's own, none a stand-in or another's.
+            assert set(_tokens_of(framed.body_text)) == {signature.link_id}
+            assert set(_tokens_of(framed.body_html)) == {signature.link_id}
+            assert "slot.invalid" not in framed.body_text + framed.body_html
+
+
+def test_a_changed_title_makes_a_new_sign_on_email(app):
+    """A kept frame is keyed by what it shows: an edit is in the next email at once."""
+    with app.app_context():
+        statement = make_statement("retitled", title="The First Title")
+        signature = make_signature(statement, SignatureState.pending)
+        assert "The First Title" in mail.confirmation_email(signature, statement).subject
+        statement.title = "The Second Title"
+        email = mail.confirmation_email(signature, statement)
+        assert "The Second Title" in email.subject and "First" not in email.body_html
+
+
+def _tokens_of(body: str) -> list[str]:
+    """The link ids inside the confirm and withdraw tokens of ``body``."""
+    from itsdangerous import URLSafeSerializer
+
+    found = []
+    for token in re.findall(r"/(?:confirm|withdraw)/([A-Za-z0-9_.\-]+)", body):
+        payload = URLSafeSerializer("unused").load_payload(token.split(".")[0].encode())
+        found.append(payload[0])
+    return found

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import ngettext
+from markupsafe import escape
 
-from ..models import OutboxMessage, Signature, Statement
+from ..models import Signature, Statement
 from . import outbox, tokens
 from .languages import speaking
 from .outbox import RenderedEmail
@@ -52,19 +54,102 @@ _JOINERS = {"\u200c", "\u200d"}
 
 def confirmation_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Ask the contact to confirm the signature; offers the withdraw link too."""
-    with speaking(signature.language):  # the link's lifetime is in words
-        return _render(
-            "confirm",
-            signature,
-            statement,
-            confirm_url=_link("signing.confirm", signature, tokens.CONFIRM),
-            confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
-        )
+    return _sign_on_email("confirm", signature, statement)
 
 
 def already_signed_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
     """Tell the contact that their address was used to sign again; nothing changed."""
-    return _render("already_signed", signature, statement)
+    return _sign_on_email("already_signed", signature, statement)
+
+
+# The two emails the sign-on form sends quote nothing a signer typed (see
+# above), so all of each but its links is the same for every signatory of
+# one kind, of one statement, in one language. Each process renders that
+# frame once, with stand-in links, and fills in each signatory's links:
+# rendering was the largest part of a sign-on request. The key holds every
+# value the frame is rendered from, so a changed title or publisher makes a
+# new frame, never a stale one; tests compare frames with full renders.
+_SIGN_ON_EMAILS = ("confirm", "already_signed")
+_CONFIRM_SLOT = "https://confirm.slot.invalid/"
+_WITHDRAW_SLOT = "https://withdraw.slot.invalid/"
+_MOST_FRAMES = 256  # (statements × languages × kinds) a process keeps
+
+
+@dataclass(frozen=True)
+class _FrameKey:
+    language: str
+    kind: str  # the signatory's: organisation or person
+    publisher: str
+    title: str
+    statement_url: str
+    site_name: str
+    confirm_period: str
+
+
+@dataclass(frozen=True)
+class _StandIn:
+    """What a frame's templates may read of a signature or statement, and no more."""
+
+    kind: str = ""
+    publisher: str = ""
+
+
+def _sign_on_email(kind: str, signature: Signature, statement: NamedStatement) -> RenderedEmail:
+    language = signature.language
+    with speaking(language):  # the link's lifetime is in words
+        key = _FrameKey(
+            language=language,
+            kind=str(signature.kind),
+            publisher=statement.publisher,
+            title=statement.title_in(language),
+            statement_url=statement_url(statement, lang=language),
+            site_name=current_app.config["SITE_NAME"],
+            confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
+        )
+        frames = current_app.extensions.setdefault("signon.email_frames", {})
+        if key not in frames:
+            if len(frames) >= _MOST_FRAMES:
+                frames.clear()
+            # Both at once: a repeat's email must cost what a new one does,
+            # the first time as every other (see signing.submit).
+            frames[key] = {name: _frame(name, key) for name in _SIGN_ON_EMAILS}
+        # Both links, whichever email this is, for the same reason.
+        links = {
+            _CONFIRM_SLOT: _link("signing.confirm", signature, tokens.CONFIRM),
+            _WITHDRAW_SLOT: _link("signing.withdraw", signature, tokens.WITHDRAW),
+        }
+    return _filled(frames[key][kind], links)
+
+
+def _frame(kind: str, key: _FrameKey) -> RenderedEmail:
+    """The email ``kind`` of ``key``, with stand-ins where its links go."""
+    return outbox.render(
+        kind,
+        sender_name=key.publisher,
+        email_kind=kind,
+        statement=_StandIn(publisher=key.publisher),
+        statement_title=key.title,
+        signature=_StandIn(kind=key.kind),
+        statement_url=key.statement_url,
+        withdraw_url=_WITHDRAW_SLOT,
+        confirm_url=_CONFIRM_SLOT,
+        confirm_period=key.confirm_period,
+        site_name=key.site_name,
+    )
+
+
+def _filled(frame: RenderedEmail, links: dict[str, str]) -> RenderedEmail:
+    text, html = frame.body_text, frame.body_html
+    for slot, url in links.items():
+        text = text.replace(slot, url)
+        html = html.replace(slot, str(escape(url)))
+    return RenderedEmail(
+        kind=frame.kind,
+        subject=frame.subject,
+        body_text=text,
+        body_html=html,
+        sender_name=frame.sender_name,
+    )
 
 
 def verified_email(signature: Signature, statement: NamedStatement) -> RenderedEmail:
@@ -86,10 +171,10 @@ def reconfirm_email(signature: Signature, statement: Statement) -> RenderedEmail
     )
 
 
-def send(email: RenderedEmail, signature: Signature) -> OutboxMessage:
+def send(email: RenderedEmail, signature: Signature) -> None:
     """Queue ``email`` for the signature's contact, in the caller's unit of work."""
     assert signature.contact_email is not None, "no email for an erased signature"
-    return outbox.enqueue(email, signature.contact_email, signature=signature)
+    outbox.enqueue(email, signature.contact_email, signature=signature)
 
 
 def _duration(seconds: int) -> str:

@@ -171,10 +171,14 @@ def reconfirm_email(signature: Signature, statement: Statement) -> RenderedEmail
     )
 
 
-def send(email: RenderedEmail, signature: Signature) -> None:
-    """Queue ``email`` for the signature's contact, in the caller's unit of work."""
+def send(email: RenderedEmail, signature: Signature, *, store: bool = True) -> None:
+    """Queue ``email`` for the signature's contact, in the caller's unit of work.
+
+    ``store=False`` runs the same INSERT, which then stores nothing (see
+    ``outbox.enqueue``).
+    """
     assert signature.contact_email is not None, "no email for an erased signature"
-    outbox.enqueue(email, signature.contact_email, signature=signature)
+    outbox.enqueue(email, signature.contact_email, signature=signature, store=store)
 
 
 def _duration(seconds: int) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_mail import Connection
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Boolean, Insert, and_, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import require_write, utcnow, write_transaction
@@ -65,13 +65,22 @@ def render(kind: str, *, sender_name: str | None = None, **context: Any) -> Rend
     )
 
 
-def enqueue(email: RenderedEmail, recipient: str, *, signature: Signature | None = None) -> None:
+def enqueue(
+    email: RenderedEmail,
+    recipient: str,
+    *,
+    signature: Signature | None = None,
+    store: bool = True,
+) -> None:
     """Add ``email`` to the outbox, in the caller's unit of work.
 
     It is sent only if that unit commits: a change and the email it causes
     land together or not at all. One INSERT, run now rather than at the
     session's flush: nothing reads the row back, and the ORM's flush took
     longer than the rest of a sign-on's SQL together.
+
+    With ``store=False`` the same INSERT runs and stores nothing, for a path
+    that must take as long as one that sends (``signing.submit``).
     """
     require_write()
     db.session.execute(
@@ -84,13 +93,26 @@ def enqueue(email: RenderedEmail, recipient: str, *, signature: Signature | None
             "body_text": email.body_text,
             "body_html": email.body_html,
             "sender_name": email.sender_name,
+            "store": store,
         },
     )
 
 
-# On the table, not the mapped class: a plain INSERT, with the columns'
-# defaults (state, attempts, times) applied as for any other.
-_ENQUEUE = OutboxMessage.__table__.insert()
+def _enqueue() -> Insert:
+    """INSERT … SELECT of one row's values, WHERE :store.
+
+    On the table, not the mapped class: a plain INSERT, with the columns'
+    defaults (state, attempts, times) applied as for any other. Parameters
+    are typed, since PostgreSQL must know a bare parameter's type.
+    """
+    table = OutboxMessage.__table__
+    names = ("kind", "signature_id", "recipient", "subject", "body_text", "body_html")
+    values = [bindparam(name, type_=table.c[name].type) for name in (*names, "sender_name")]
+    row = select(*values).where(bindparam("store", type_=Boolean))
+    return table.insert().from_select([*names, "sender_name"], row)
+
+
+_ENQUEUE = _enqueue()
 
 
 @dataclass

@@ -232,7 +232,7 @@ def launch_due() -> None:
     """Make public every draft whose launch time has passed (the outbox worker does it too)."""
     with write_transaction():
         launched = authoring.launch_due()
-    click.echo(f"Launched {launched} statement{'s' if launched != 1 else ''}.")
+    click.echo(f"Statements launched: {launched}.")
 
 
 @statements_cli.command("pack")

@@ -15,6 +15,7 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
+    format_time,
     format_timedelta,
     gettext,
     npgettext,
@@ -22,7 +23,14 @@ from flask_babel import (
 )
 from markupsafe import Markup
 
-from .models import OrganisationType, OutboxState, SignatureState
+from .models import (
+    OrganisationType,
+    OutboxState,
+    QuestionKind,
+    SignatoryKind,
+    SignatureState,
+    StatementState,
+)
 from .services.countries import country_name
 from .services.languages import current_language
 from .services.markdown import summary
@@ -43,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["org_type"] = type_label
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["timestamp"] = timestamp
+    app.jinja_env.filters["clock_time"] = clock_time
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["isolate"] = isolate
     # States are compared as enums in templates: `s.state is sameas SignatureState.verified`.
@@ -55,6 +64,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["SignatureState"] = SignatureState
     app.jinja_env.globals["statement_link"] = statement_link
     app.jinja_env.globals["OutboxState"] = OutboxState
+    app.jinja_env.globals["SignatoryKind"] = SignatoryKind
+    app.jinja_env.globals["StatementState"] = StatementState
+    app.jinja_env.globals["QuestionKind"] = QuestionKind
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     # Absolute links from BASE_URL, never from the request's Host header:
     # a cached page must not carry a link to wherever one visitor claimed.
@@ -104,6 +116,13 @@ def timestamp(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value.replace(tzinfo=dt.UTC), format="medium")
+
+
+def clock_time(value: dt.datetime | None) -> str:
+    """A stored (UTC) time of day as the language writes it: 14:05, ٢:٠٥ م."""
+    if value is None:
+        return ""
+    return format_time(value.replace(tzinfo=dt.UTC), format="short")
 
 
 def number(value: int | float) -> str:

@@ -163,6 +163,36 @@ def test_email_matches_its_snapshot(app, name):
     _compare(SNAPSHOTS / f"{name}.html", email.body_html)
 
 
+# A person signing in their own name, and the other languages: snapshot
+# name, the email, and what differs from the organisation in English.
+PERSON = {
+    "kind": SignatoryKind.person,
+    "org_name": "Sam Snapshot",
+    "org_type": None,
+    "contact_role": None,
+    "affiliation": "Test University",
+}
+VARIANTS = {
+    "confirm_person": ("confirm", PERSON),
+    "verified_person_unnamed": ("verified_unnamed", PERSON),
+    "reconfirm_person": ("reconfirm", PERSON),
+    "confirm_es": ("confirm", {"language": "es"}),
+    "confirm_ru": ("confirm", {"language": "ru"}),
+    "confirm_ar": ("confirm", {"language": "ar"}),
+    "verified_listed_ru": ("verified_listed", {"language": "ru"}),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_persons_email_and_other_languages_match_their_snapshots(app, variant):
+    """The wording for a person, and each language's, are reviewed snapshots too."""
+    name, fields = VARIANTS[variant]
+    email = _email(app, name, **fields)
+    _compare(SNAPSHOTS / f"{variant}.subject.txt", email.subject)
+    _compare(SNAPSHOTS / f"{variant}.txt", email.body_text)
+    _compare(SNAPSHOTS / f"{variant}.html", email.body_html)
+
+
 @pytest.mark.parametrize("hostile", HOSTILE_VALUES)
 @pytest.mark.parametrize("name", EMAILS)
 def test_only_the_site_builds_links(app, name, hostile):

@@ -131,7 +131,7 @@ def test_a_revoked_private_link_is_refused_at_once(app, client, admin_client):
 def test_the_launch_at_a_set_time(app, client, runner):
     _draft(app, launch_at=utcnow() + dt.timedelta(hours=1))
     result = runner.invoke(args=["statements", "launch-due"])
-    assert result.exit_code == 0 and "Launched 0 statements." in result.output
+    assert result.exit_code == 0 and "Statements launched: 0." in result.output
     assert client.get(f"/s/{SLUG}").status_code == 404
     with app.app_context(), write_transaction():
         assert authoring.launch_due(utcnow() + dt.timedelta(hours=2)) == 1

@@ -34,7 +34,7 @@ from flask import current_app
 from flask_babel import ngettext
 from markupsafe import escape
 
-from ..models import Signature, Statement
+from ..models import SignatoryKind, Signature, Statement
 from . import outbox, tokens
 from .languages import speaking
 from .outbox import RenderedEmail
@@ -78,7 +78,7 @@ _MOST_FRAMES = 256  # (statements × languages × kinds) a process keeps
 @dataclass(frozen=True)
 class _FrameKey:
     language: str
-    kind: str  # the signatory's: organisation or person
+    kind: SignatoryKind  # the signatory's
     publisher: str
     title: str
     statement_url: str
@@ -90,7 +90,7 @@ class _FrameKey:
 class _StandIn:
     """What a frame's templates may read of a signature or statement, and no more."""
 
-    kind: str = ""
+    kind: SignatoryKind | None = None
     publisher: str = ""
 
 
@@ -99,7 +99,7 @@ def _sign_on_email(kind: str, signature: Signature, statement: NamedStatement) -
     with speaking(language):  # the link's lifetime is in words
         key = _FrameKey(
             language=language,
-            kind=str(signature.kind),
+            kind=signature.kind,
             publisher=statement.publisher,
             title=statement.title_in(language),
             statement_url=statement_url(statement, lang=language),

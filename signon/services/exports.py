@@ -44,28 +44,33 @@ _ROWS_PER_CHUNK = 500
 
 def timestamp(value: dt.datetime | None) -> str | None:
     """A stored UTC time in ISO 8601 with its zone: 2026-11-30T06:41:16Z."""
-    return None if value is None else f"{value:%Y-%m-%dT%H:%M:%S}Z"
+    return None if value is None else value.isoformat(timespec="seconds") + "Z"
+
+
+def _values(signatory: PublicSignatory) -> tuple[Any, ...]:
+    """One signatory's values, in the order of ``FIELDS``: the one place they are made."""
+    return (
+        signatory.org_name,
+        # None for a person, who has no type of organisation.
+        signatory.org_type.value if signatory.org_type else None,
+        signatory.country,
+        country_name(signatory.country),
+        signatory.city,
+        signatory.website,
+        signatory.comment,
+        timestamp(signatory.verified_at),
+        signatory.signed_version,
+        signatory.founding,
+        signatory.kind.value,
+        signatory.affiliation,
+        # The answers to the statement's public questions, by question.
+        dict(signatory.answers),
+    )
 
 
 def record(signatory: PublicSignatory) -> dict[str, Any]:
     """One signatory as the exports and the API give it."""
-    return {
-        "name": signatory.org_name,
-        # None for a person, who has no type of organisation.
-        "type": signatory.org_type.value if signatory.org_type else None,
-        "country": signatory.country,
-        "country_name": country_name(signatory.country),
-        "city": signatory.city,
-        "website": signatory.website,
-        "comment": signatory.comment,
-        "verified_at": timestamp(signatory.verified_at),
-        "signed_version": signatory.signed_version,
-        "founding": signatory.founding,
-        "kind": signatory.kind.value,
-        "affiliation": signatory.affiliation,
-        # The answers to the statement's public questions, by question.
-        "answers": dict(signatory.answers),
-    }
+    return dict(zip(FIELDS, _values(signatory), strict=True))
 
 
 def _column(question: str) -> str:
@@ -80,9 +85,12 @@ def neutralise(cell: str) -> str:
 
 def _cell(value: object) -> str:
     """A CSV cell: text neutralised, None empty, a flag "true" or "false" as in the JSON."""
-    if isinstance(value, bool):
+    if value is None:
+        return ""
+    if value is True or value is False:
         return "true" if value else "false"
-    return neutralise(str(value if value is not None else ""))
+    text = value if type(value) is str else str(value)
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
 def csv_chunks(
@@ -100,28 +108,35 @@ def csv_chunks(
     buffer.write("\ufeff")
     fixed = [name for name in FIELDS if name != "answers"]
     writer.writerow([*fixed, *(neutralise(_column(question)) for question in questions)])
-    for number, signatory in enumerate(signatories, 1):
-        row = record(signatory)
-        answers = row.pop("answers")
-        writer.writerow(
-            [_cell(value) for value in row.values()]
+    rows: list[list[str]] = []
+    for signatory in signatories:
+        *values, answers = _values(signatory)
+        rows.append(
+            [_cell(value) for value in values]
             + [_cell(answers.get(question, "")) for question in questions]
         )
-        if number % _ROWS_PER_CHUNK == 0:
+        if len(rows) == _ROWS_PER_CHUNK:
+            writer.writerows(rows)
+            rows.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(rows)
     yield buffer.getvalue()
+
+
+# Made once: json.dumps with any option builds a new encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def json_chunks(head: dict[str, Any], signatories: Iterable[PublicSignatory]) -> Iterator[str]:
     """``head`` with a ``signatories`` array after it, as one JSON object, in chunks."""
-    opening = json.dumps(head, ensure_ascii=False)
+    opening = _JSON.encode(head)
     yield opening[:-1] + (', "signatories": [' if head else '"signatories": [')
     rows: list[str] = []
     separator = "\n"
     for signatory in signatories:
-        rows.append(separator + json.dumps(record(signatory), ensure_ascii=False))
+        rows.append(separator + _JSON.encode(record(signatory)))
         separator = ",\n"
         if len(rows) == _ROWS_PER_CHUNK:
             yield "".join(rows)

@@ -585,6 +585,59 @@ def test_non_ascii_subject_and_sender_arrive_intact(app_factory, smtp):
     assert title in message.get_body(preferencelist=("plain",)).get_content()
 
 
+@pytest.mark.parametrize(
+    ("subject", "sender_name"),
+    [
+        ("Please confirm your signature: Plain", None),
+        (
+            "Подтвердите подпись: " + "Солидарность с журналистами Чечни " * 4,
+            "Fédération Solidarité",
+        ),
+        ("تأكيد التوقيع: بيان التضامن", 'اتحاد "العمال", فرع <الشمال>'),
+        (
+            "Workers, Peasants & Students: a subject " + "long " * 40,
+            "Workers, Peasants & Students",
+        ),
+    ],
+)
+def test_the_quick_header_writer_writes_what_the_classic_one_does(app, subject, sender_name):
+    """smtp._Policy skips work for one-line ASCII headers, and changes no byte."""
+    from email.policy import compat32
+
+    from signon.services import smtp
+
+    row = smtp.Outgoing(
+        id=7,
+        kind="confirm",
+        recipient="jane.doe@example.org",
+        subject=subject,
+        body_text="Hello,\n\nОдин два три.\n",
+        body_html="<p>Hello,</p><p>واحد</p>",
+        created_at=dt.datetime(2026, 11, 30, 12, 0, 0),
+        sender_name=sender_name,
+    )
+    with app.app_context():
+        message = smtp.to_message(row)._message()
+    for number, part in enumerate(message.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_fixed{number}")
+    classic = compat32.clone(linesep="\r\n", max_line_length=None)
+    assert message.as_bytes(policy=smtp._WRITE_POLICY) == message.as_bytes(policy=classic)
+
+
+def test_each_multipart_has_a_boundary_of_its_own(app):
+    """The boundaries set before writing are random: never the same twice, never in a part."""
+    from signon.services import smtp
+
+    row = smtp.Outgoing(7, "confirm", "a@example.org", "S", "text", "<p>html</p>", utcnow(), None)
+    with app.app_context():
+        written = [parse(smtp.to_message(row).as_bytes()) for _ in range(2)]
+    boundaries = [part.get_boundary() for message in written for part in message.walk()]
+    boundaries = [b for b in boundaries if b]
+    assert len(boundaries) == len(set(boundaries)) == 4
+    assert [m.get_body(preferencelist=("plain",)).get_content() for m in written] == ["text"] * 2
+
+
 def test_withdrawn_signature_is_not_mailed(app_factory, smtp):
     """Withdrawing deletes the signature's queued email; the worker sends nothing."""
     server, port = smtp()

@@ -168,3 +168,35 @@ def test_write_transaction_makes_concurrent_writers_wait_instead_of_failing(app)
     assert _race(app, statement_id, immediate=True) == []
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Signature.id))) == 4
+
+
+def test_a_unit_of_work_expires_what_was_read_before_it(ctx):
+    """What a view loaded is read again inside the unit; PostgreSQL keeps its transaction.
+
+    SQLite ends the read transaction (a deferred one cannot become a writer
+    under concurrency); PostgreSQL, at READ COMMITTED, carries on in it and
+    saves a ROLLBACK and a BEGIN, but expires the loaded rows the same way.
+    """
+    statement = make_statement()
+    signature = make_signature(statement, SignatureState.pending)
+    engine = db.engine
+    ended: list[str] = []
+
+    def record(_connection: object) -> None:
+        ended.append("rollback")
+
+    loaded = db.session.get(Signature, signature.id)
+    assert loaded.state is SignatureState.pending and db.session().in_transaction()
+    # Another connection changes the row meanwhile.
+    with engine.begin() as other:
+        other.execute(
+            sa.update(Signature).where(Signature.id == signature.id).values(city="Elsewhere")
+        )
+    sa.event.listen(engine, "rollback", record)
+    try:
+        with write_transaction():
+            assert sa.inspect(loaded).expired
+            assert loaded.city == "Elsewhere"
+    finally:
+        sa.event.remove(engine, "rollback", record)
+    assert ended == ([] if ON_POSTGRES else ["rollback"])

@@ -1,10 +1,11 @@
 -- Sign-on POSTs, each with an address of its own, for bench/viral.py.
 --
---   wrk -t2 -c16 -d10s --latency -s bench/wrk/sign.lua http://127.0.0.1:PORT/s/SLUG/sign -- ORIGIN
+--   wrk -t2 -c16 -d10s --latency -s bench/wrk/sign.lua http://127.0.0.1:PORT/s/SLUG/sign -- ORIGIN [PREFIX]
 --
 -- ORIGIN is the site's origin (http://127.0.0.1:PORT), sent as the Origin
 -- header as a browser would. Every request signs for a new organisation with
--- the address bench-<thread>-<n>@example.org; 303 is the expected answer.
+-- the address PREFIX<thread>-<n>@example.org (PREFIX: "bench-"), so that
+-- runs on one database each sign with their own; 303 is the expected answer.
 -- At the end it prints expect.lua's lines, then
 --   sent <count>              requests written, answered or not
 -- (a request still in flight when wrk stops may be stored yet never answered).
@@ -37,6 +38,7 @@ function init(args)
    wrk.method = "POST"
    wrk.headers["Origin"] = args[1]
    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+   prefix = args[2] or "bench-"
    sent = 0
 end
 
@@ -47,7 +49,7 @@ function request()
       "org_type=union",
       "country=DE",
       "contact_name=" .. encode("Bench Contact"),
-      "contact_email=" .. encode(string.format("bench-%d-%d@example.org", id, sent)),
+      "contact_email=" .. encode(string.format("%s%d-%d@example.org", prefix, id, sent)),
       "listing=listed",
       "consent=y",
    }

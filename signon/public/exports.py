@@ -83,7 +83,7 @@ def _download(slug: str, kind: str) -> Response:
 
 def _rows(statement: StatementView, selection: listing.Selection) -> Iterator[PublicSignatory]:
     """The rows, a read transaction per batch (see listing.stream)."""
-    return listing.stream(statement, selection, batch=2000, between=end_read_transaction)
+    return listing.stream(statement, selection, batch=1000, between=end_read_transaction)
 
 
 def _json_head(

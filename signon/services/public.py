@@ -84,9 +84,18 @@ class PublicSignatory(NamedTuple):
         return self.org_type.label
 
 
+def _as_text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """An enum column read as its stored text, made a member by ``_from_row``.
+
+    SQLAlchemy's own conversion checks every value on the way out, which was
+    a third of reading a list of 100,000 for a download.
+    """
+    return sa.type_coerce(column, sa.String).label(column.key)
+
+
 _COLUMNS = (
     Signature.org_name,
-    Signature.org_type,
+    _as_text(Signature.org_type),
     Signature.country,
     Signature.city,
     Signature.website,
@@ -95,7 +104,7 @@ _COLUMNS = (
     Signature.verified_at,
     Signature.signed_version,
     Signature.founding,
-    Signature.kind,
+    _as_text(Signature.kind),
     Signature.affiliation,
     # Last, and never in a PublicSignatory: what its public answers are found by.
     Signature.id,
@@ -205,7 +214,7 @@ def _from_row(row: Sequence[Any], answers: tuple[tuple[str, str], ...]) -> Publi
     ) = row
     return PublicSignatory(
         org_name=org_name,
-        org_type=org_type,
+        org_type=_TYPES[org_type] if org_type is not None else None,
         country=country,
         city=city,
         website=website,
@@ -213,7 +222,12 @@ def _from_row(row: Sequence[Any], answers: tuple[tuple[str, str], ...]) -> Publi
         verified_at=verified_at,
         signed_version=version,
         founding=founding,
-        kind=kind,
+        kind=_KINDS[kind],
         affiliation=affiliation,
         answers=answers,
     )
+
+
+# The members by stored value (the schema's CHECK constraints allow no other).
+_TYPES = {member.value: member for member in OrganisationType}
+_KINDS = {member.value: member for member in SignatoryKind}

@@ -64,7 +64,11 @@ def init_app(app: Flask) -> None:
     """Bind the database to ``app`` and tune SQLite connections."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
     # Never put bound values (addresses, names) into error messages or logs.
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("hide_parameters", True)
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("hide_parameters", True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Whatever the server's default: write_transaction() relies on it.
+        options.setdefault("isolation_level", "READ COMMITTED")
     db.init_app(app)
     with app.app_context():
         engine = db.engine
@@ -115,11 +119,12 @@ def write_transaction() -> Iterator[Session]:
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (see the module
     docstring). A read-only transaction the caller already had (a view that
-    loaded the statement) is ended first: it holds nothing worth keeping, and
-    upgrading it in place is exactly what SQLite refuses under concurrency.
-    PostgreSQL, at READ COMMITTED, upgrades it as it is, which saves the
-    ROLLBACK and BEGIN (two round trips of a sign-on's nine); what was loaded
-    is expired all the same, so nothing read before is trusted after.
+    loaded the statement) is ended first there: it holds nothing worth
+    keeping, and upgrading it in place is exactly what SQLite refuses under
+    concurrency. PostgreSQL, at READ COMMITTED (set in ``init_app``),
+    carries on in it, which saves a ROLLBACK and a BEGIN (two round trips of
+    a sign-on's nine), unless an error aborted it. Either way what was
+    loaded is expired, so nothing read before is trusted after.
     Units do not nest: an inner one would commit the outer one's work.
     """
     session = db.session()  # the scoped session's current Session
@@ -128,10 +133,10 @@ def write_transaction() -> Iterator[Session]:
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise TransactionError("unflushed changes before write_transaction()")
-        if db.engine.dialect.name == "sqlite":
-            session.rollback()
-        else:
+        if _can_carry_on(session):
             session.expire_all()
+        else:
+            session.rollback()
     if not session.in_transaction():
         session.connection(execution_options={_IMMEDIATE: True})
     session.info[_WRITING] = True
@@ -143,6 +148,19 @@ def write_transaction() -> Iterator[Session]:
         raise
     finally:
         session.info.pop(_WRITING, None)
+
+
+def _can_carry_on(session: Session) -> bool:
+    """Whether a write may go on in the session's open transaction (PostgreSQL, not failed)."""
+    if db.engine.dialect.name != "postgresql":
+        return False
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return False
+    import psycopg  # only ever on PostgreSQL
+
+    driver = session.connection().connection.driver_connection
+    return driver.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
 
 
 def in_write_transaction() -> bool:

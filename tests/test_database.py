@@ -200,3 +200,21 @@ def test_a_unit_of_work_expires_what_was_read_before_it(ctx):
     finally:
         sa.event.remove(engine, "rollback", record)
     assert ended == ([] if ON_POSTGRES else ["rollback"])
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL aborts a transaction on an error")
+def test_a_unit_of_work_after_a_failed_read_starts_afresh(ctx):
+    """A read transaction an error aborted is rolled back, not carried on."""
+    with pytest.raises(sa.exc.DBAPIError):
+        db.session.execute(sa.text("SELECT 1 / 0"))
+    with write_transaction():
+        assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
+
+
+def test_postgresql_units_run_at_read_committed(app):
+    """write_transaction() carries on in a read transaction only at READ COMMITTED."""
+    if not ON_POSTGRES:
+        pytest.skip("PostgreSQL only")
+    with app.app_context(), db.engine.connect() as connection:
+        level = connection.exec_driver_sql("SHOW transaction_isolation").scalar()
+    assert level == "read committed"

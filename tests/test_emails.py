@@ -366,3 +366,22 @@ def _tokens_of(body: str) -> list[str]:
         payload = URLSafeSerializer("unused").load_payload(token.split(".")[0].encode())
         found.append(payload[0])
     return found
+
+
+def test_a_statements_sign_on_emails_are_framed_all_at_once(app):
+    """The first email of a statement frames every language and kind of signatory.
+
+    Otherwise a repeat whose signatory signed in another language would pay
+    for a render that a new signature does not: a timing signal.
+    """
+    with app.app_context():
+        statement = make_statement("all-at-once")
+        signature = make_signature(statement, SignatureState.pending, language="ru")
+        mail.confirmation_email(signature, statement)
+        [frames] = app.extensions["signon.email_frames"].values()
+    assert set(frames) == {
+        (language, kind, name)
+        for language in ("en", "es", "ru", "ar")
+        for kind in SignatoryKind
+        for name in ("confirm", "already_signed")
+    }

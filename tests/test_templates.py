@@ -22,7 +22,7 @@ def _enum_values() -> set[str]:
 
 
 def test_templates_compare_with_enums_not_strings():
-    """``signature.kind == SignatoryKind.person``, not ``== "person"``: a typo fails loudly."""
+    """``signature.kind == SignatoryKind.person``, not ``== "person"``: the enum is named."""
     values = _enum_values()
     assert {"person", "draft", "choice", "pending"} <= values  # the scan sees the enums
     # An attribute compared with a quoted value: ``x.state == "draft"``.

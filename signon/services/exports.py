@@ -90,6 +90,7 @@ def _cell(value: object) -> str:
     if value is True or value is False:
         return "true" if value else "false"
     text = value if type(value) is str else str(value)
+    # neutralise(), written out: this runs for each of a million cells.
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 

@@ -36,7 +36,7 @@ from markupsafe import escape
 
 from ..models import SignatoryKind, Signature, Statement
 from . import outbox, tokens
-from .languages import speaking
+from .languages import LOCALES, known_language, speaking
 from .outbox import RenderedEmail
 from .public import NamedStatement
 from .urls import public_url, statement_url
@@ -64,26 +64,33 @@ def already_signed_email(signature: Signature, statement: NamedStatement) -> Ren
 
 # The two emails the sign-on form sends quote nothing a signer typed (see
 # above), so all of each but its links is the same for every signatory of
-# one kind, of one statement, in one language. Each process renders that
-# frame once, with stand-in links, and fills in each signatory's links:
-# rendering was the largest part of a sign-on request. The key holds every
-# value the frame is rendered from, so a changed title or publisher makes a
-# new frame, never a stale one; tests compare frames with full renders.
+# one kind, of one statement, in one language. Each process renders these
+# frames once, with stand-in links, and fills in each signatory's links:
+# rendering was the largest part of a sign-on request. All of a statement's
+# frames (both emails, both kinds, every language) are rendered together:
+# a frame missing for the language or kind an earlier signatory used, and
+# present for a new one's, would make a repeat answer slower. The key holds
+# every value they are rendered from, so a changed title or publisher makes
+# new frames, never stale ones; tests compare frames with full renders.
 _SIGN_ON_EMAILS = ("confirm", "already_signed")
 _CONFIRM_SLOT = "https://confirm.slot.invalid/"
 _WITHDRAW_SLOT = "https://withdraw.slot.invalid/"
-_MOST_FRAMES = 256  # (statements × languages × kinds) a process keeps
+_MOST_STATEMENTS = 64  # whose frames a process keeps
+
+_Frames = dict[tuple[str, SignatoryKind, str], RenderedEmail]
 
 
 @dataclass(frozen=True)
-class _FrameKey:
-    language: str
-    kind: SignatoryKind  # the signatory's
+class _StatementKey:
+    """Every value a statement's sign-on emails show, in every language."""
+
+    slug: str
+    embargo_token: str | None  # its address while embargoed
     publisher: str
-    title: str
-    statement_url: str
+    titles: tuple[str, ...]  # in the order of LOCALES
     site_name: str
-    confirm_period: str
+    base_url: str
+    confirm_token_max_age: int
 
 
 @dataclass(frozen=True)
@@ -95,47 +102,53 @@ class _StandIn:
 
 
 def _sign_on_email(kind: str, signature: Signature, statement: NamedStatement) -> RenderedEmail:
-    language = signature.language
-    with speaking(language):  # the link's lifetime is in words
-        key = _FrameKey(
-            language=language,
-            kind=signature.kind,
-            publisher=statement.publisher,
-            title=statement.title_in(language),
-            statement_url=statement_url(statement, lang=language),
-            site_name=current_app.config["SITE_NAME"],
-            confirm_period=_duration(current_app.config["CONFIRM_TOKEN_MAX_AGE"]),
-        )
-        frames = current_app.extensions.setdefault("signon.email_frames", {})
-        if key not in frames:
-            if len(frames) >= _MOST_FRAMES:
-                frames.clear()
-            # Both at once: a repeat's email must cost what a new one does,
-            # the first time as every other (see signing.submit).
-            frames[key] = {name: _frame(name, key) for name in _SIGN_ON_EMAILS}
-        # Both links, whichever email this is, for the same reason.
+    config = current_app.config
+    key = _StatementKey(
+        slug=statement.slug,
+        embargo_token=statement.embargo_token if getattr(statement, "embargoed", False) else None,
+        publisher=statement.publisher,
+        titles=tuple(statement.title_in(language) for language in LOCALES),
+        site_name=config["SITE_NAME"],
+        base_url=config["BASE_URL"],
+        confirm_token_max_age=config["CONFIRM_TOKEN_MAX_AGE"],
+    )
+    kept = current_app.extensions.setdefault("signon.email_frames", {})
+    frames: _Frames | None = kept.get(key)
+    if frames is None:
+        frames = _frames(statement, key)
+        if len(kept) >= _MOST_STATEMENTS:
+            kept.clear()
+        kept[key] = frames
+    with speaking(signature.language):
+        # Both links, whichever email this is, so that both take as long.
         links = {
             _CONFIRM_SLOT: _link("signing.confirm", signature, tokens.CONFIRM),
             _WITHDRAW_SLOT: _link("signing.withdraw", signature, tokens.WITHDRAW),
         }
-    return _filled(frames[key][kind], links)
+    return _filled(frames[known_language(signature.language), signature.kind, kind], links)
 
 
-def _frame(kind: str, key: _FrameKey) -> RenderedEmail:
-    """The email ``kind`` of ``key``, with stand-ins where its links go."""
-    return outbox.render(
-        kind,
-        sender_name=key.publisher,
-        email_kind=kind,
-        statement=_StandIn(publisher=key.publisher),
-        statement_title=key.title,
-        signature=_StandIn(kind=key.kind),
-        statement_url=key.statement_url,
-        withdraw_url=_WITHDRAW_SLOT,
-        confirm_url=_CONFIRM_SLOT,
-        confirm_period=key.confirm_period,
-        site_name=key.site_name,
-    )
+def _frames(statement: NamedStatement, key: _StatementKey) -> _Frames:
+    """Every sign-on email of ``statement``, with stand-ins where its links go."""
+    frames: _Frames = {}
+    for language, title in zip(LOCALES, key.titles, strict=True):
+        with speaking(language):  # the link's lifetime is in words
+            context = {
+                "sender_name": key.publisher,
+                "statement": _StandIn(publisher=key.publisher),
+                "statement_title": title,
+                "statement_url": statement_url(statement, lang=language),
+                "withdraw_url": _WITHDRAW_SLOT,
+                "confirm_url": _CONFIRM_SLOT,
+                "confirm_period": _duration(key.confirm_token_max_age),
+                "site_name": key.site_name,
+            }
+            for signatory in SignatoryKind:
+                for name in _SIGN_ON_EMAILS:
+                    frames[language, signatory, name] = outbox.render(
+                        name, email_kind=name, signature=_StandIn(kind=signatory), **context
+                    )
+    return frames
 
 
 def _filled(frame: RenderedEmail, links: dict[str, str]) -> RenderedEmail:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import Insert, bindparam, delete, insert, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import insert_ignoring_conflict, require_write, utcnow
 from ..extensions import db
@@ -80,10 +81,11 @@ class Submission(enum.Enum):
 class PreparedSubmission:
     """A sign-on looked up and its email rendered, ready for ``submit``.
 
-    ``prepare`` does the slow part (rendering an email takes longer than all
-    the SQL of a sign-on) before the write transaction, because on SQLite
-    that transaction holds the database's one write lock: every millisecond
-    spent inside it is a millisecond no other sign-on can use.
+    ``prepare`` does what needs no lock (the lookup, and the email filled
+    into its kept frame, or rendered whole the first time) before the write
+    transaction, because on SQLite that transaction holds the database's one
+    write lock: every millisecond spent inside it is a millisecond no other
+    sign-on can use.
     """
 
     statement: NamedStatement
@@ -216,6 +218,8 @@ def _send(email: RenderedEmail, signature: Signature, now: dt.datetime, *, due: 
     signature, so every later probe of it takes this path too.
     """
     db.session.execute(_SENT_AT, {"signature_id": signature.id, "sent_at": now, "due": due})
+    if due:  # the loaded row says so too, for whatever reads it in this unit
+        set_committed_value(signature, "confirmation_sent_at", now)
     mail.send(email, signature, store=due)
 
 

@@ -144,7 +144,10 @@ class _Policy(Compat32):
     """
 
     def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value:
+        # Printable ASCII, so no line break or control of any kind, and no
+        # trailing space, which the classic writer would drop.
+        plain = isinstance(value, str) and value.isascii() and value.isprintable()
+        if plain and not value.endswith(" "):
             return f"{name}: {value}{self.linesep}"
         return super()._fold(name, value, sanitize)  # type: ignore[misc]
 

@@ -81,6 +81,32 @@ class Process:
     def stderr(self) -> str:
         return self.stderr_path.read_text("utf-8", errors="replace")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) used so far by this process and its descendants."""
+        return cpu_seconds(self.popen.pid)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used by the living process ``pid`` and its living descendants (Linux /proc).
+
+    0.0 where /proc does not tell. Children that already exited are not
+    counted: read it around a run during which the processes stay up.
+    """
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            # The fields after the command name, which may itself hold spaces or ")".
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += map(int, (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
 
 @contextlib.contextmanager
 def started(name: str, args: list[str], env: dict[str, str], logs: Path) -> Iterator[Process]:

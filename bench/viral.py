@@ -47,6 +47,7 @@ databases::
     .venv/bin/python bench/viral.py                       # both databases, ~6 minutes
     .venv/bin/python bench/viral.py --quick               # CI: SQLite, 5,000 rows, ~35 s
     .venv/bin/python bench/viral.py --database postgres --seconds 20
+    .venv/bin/python bench/viral.py --only sign,downloads  # some groups of rows
     .venv/bin/python bench/viral.py --help
 
 It prints one table and writes it, with the machine it ran on, to
@@ -78,6 +79,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import http.client
@@ -201,6 +203,8 @@ DOWNLOADS = {
     "signatories.json, one at a time": "/s/{slug}/signatories.json",
 }
 DOWNLOAD_TIMES = 5
+# The groups of rows, for ``--only``: a maintainer working on one of them.
+PARTS = ("reads", "downloads", "sign", "drain")
 DOWNLOAD_SECONDS = 1.5  # the slowest of them, at most
 DOWNLOAD_GROWTH_MB = 20.0  # what the workers' memory may grow by, at most
 # The list's rows held to the deepest page's target (issue: every filter stays fast).
@@ -246,6 +250,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     baseline: float | None = None  # hello-world requests/s
+    baseline_cpu_ms: float | None = None  # CPU a hello-world request costs, gunicorn and wrk
 
     def rate_of(self, endpoint: str, database: str) -> float | None:
         """The rate of the row of ``endpoint`` on ``database``, if it was measured."""
@@ -407,6 +412,7 @@ class WrkResult:
     statuses: dict[int, int]  # from the Lua script
     unexpected: int  # responses whose status was not the expected one
     sent: int | None  # requests written (sign.lua only)
+    cpu_seconds: float = 0.0  # wrk's own CPU time (user and system)
 
     @property
     def errors(self) -> int:
@@ -482,13 +488,17 @@ def wrk(
         "--",
         *script_args,
     ]
+    before = os.times()
     with started("wrk", command, clean_env(), logs) as process:
         status = process.wait(seconds + WRK_TIMEOUT + 30)
         if status is None:
             raise RunFailed(f"wrk did not finish within {seconds + WRK_TIMEOUT + 30} s")
         if status != 0:
             raise RunFailed(f"wrk failed (status {status}):\n{process.stderr}{process.stdout}")
-        return parse_wrk(process.stdout)
+        after = os.times()  # wrk is reaped: its times are in this process's children's
+        cpu = after.children_user - before.children_user
+        cpu += after.children_system - before.children_system
+        return dataclasses.replace(parse_wrk(process.stdout), cpu_seconds=cpu)
 
 
 # --- the SMTP sink ---------------------------------------------------------
@@ -632,6 +642,7 @@ class Settings:
     databases: list[str]
     postgres: str
     quick: bool
+    parts: frozenset[str] = frozenset(PARTS)  # which groups of rows to measure
 
 
 def run(settings: Settings) -> Report:
@@ -642,8 +653,11 @@ def run(settings: Settings) -> Report:
         logs.mkdir()
         print(f"hello world: gunicorn {WORKERS} sync workers, wrk -t{THREADS} -c{CONNECTIONS}")
         with gunicorn("hello", "hello:app", hello_env, "/", logs, BENCH) as hello:
+            before = hello.process.cpu_seconds()
             result = wrk(f"{hello.origin}/", settings.seconds, logs)
+            served = hello.process.cpu_seconds() - before
         report.baseline = result.rate
+        report.baseline_cpu_ms = 1000 * (served + result.cpu_seconds) / max(result.requests, 1)
         report.rows.append(
             Row(
                 "hello world (baseline)",
@@ -733,29 +747,33 @@ def bench_database(
             "country": country,
             "country_deepest": max(1, math.ceil(in_country / PER_PAGE)),
         }
+        parts = settings.parts
         with gunicorn(f"signon-{kind}", "wsgi:app", app_env, "/healthz", logs) as server:
-            for endpoint in READ_ENDPOINTS:
+            for endpoint in READ_ENDPOINTS if "reads" in parts else ():
                 measure_read(endpoint, server, base.label, context, settings, logs, report)
-            for label, path in DOWNLOADS.items():
+            for label, path in DOWNLOADS.items() if "downloads" in parts else ():
                 measure_download(label, path.format(**context), server, base.label, report)
             worker_env = {
                 **app_env(server.port),
                 "SIGNON_MAIL_SERVER": "127.0.0.1",
                 "SIGNON_MAIL_PORT": str(smtp_port),
             }
-            with started(f"outbox-{kind}", outbox_command(), worker_env, logs) as worker:
-                measure_sign(server, worker, base.label, settings, logs, sink, report)
-        more = f"{kind}-{SIGN_WORKERS}"
-        with gunicorn(
-            f"signon-{more}", "wsgi:app", app_env, "/healthz", logs, workers=SIGN_WORKERS
-        ) as server:
-            env = {**worker_env, **app_env(server.port)}
-            with started(f"outbox-{more}", outbox_command(), env, logs) as worker:
-                measure_sign(
-                    server, worker, base.label, settings, logs, sink, report,
-                    row=SIGN_MORE_ROW, prefix=SIGN_MORE_PREFIX,
-                )  # fmt: skip
-        drain(worker_env, base.label, settings, logs, sink, report)
+            if "sign" in parts:
+                with started(f"outbox-{kind}", outbox_command(), worker_env, logs) as worker:
+                    measure_sign(server, worker, base.label, settings, logs, sink, report)
+        if "sign" in parts:
+            more = f"{kind}-{SIGN_WORKERS}"
+            with gunicorn(
+                f"signon-{more}", "wsgi:app", app_env, "/healthz", logs, workers=SIGN_WORKERS
+            ) as server:
+                env = {**worker_env, **app_env(server.port)}
+                with started(f"outbox-{more}", outbox_command(), env, logs) as worker:
+                    measure_sign(
+                        server, worker, base.label, settings, logs, sink, report,
+                        row=SIGN_MORE_ROW, prefix=SIGN_MORE_PREFIX,
+                    )  # fmt: skip
+        if "drain" in parts:
+            drain(worker_env, base.label, settings, logs, sink, report)
 
 
 def measure_read(
@@ -801,14 +819,19 @@ def measure_read(
 
 
 def worker_memory(server: Server) -> int:
-    """The resident memory of gunicorn's workers, in bytes (Linux /proc)."""
+    """The workers' own resident memory (RssAnon), in bytes (Linux /proc).
+
+    Anonymous memory only: the heap, where rows would pile up if a download
+    were not streamed. File pages a worker maps (SQLite reads its database
+    through mmap) are the system's shared page cache, not the worker's.
+    """
     master = server.process.popen.pid
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     total = 0
     for pid in children:
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith("RssAnon:"):
                     total += int(line.split()[1]) * 1024
     return total
 
@@ -874,6 +897,8 @@ def measure_sign(
     print(f"{label}: {row}, an outbox worker sending meanwhile", flush=True)
     signed_here = Signature.contact_email.like(f"{prefix}%")
     sink_before = sink.received(prefix)
+    # Where the CPU goes while wrk runs: the sink is a thread of this process.
+    cpu_before = (server.process.cpu_seconds(), worker.cpu_seconds(), time.process_time())
     result = wrk(
         f"{server.origin}/s/{seed.SLUG}/sign",
         settings.seconds,
@@ -881,6 +906,7 @@ def measure_sign(
         script="sign.lua",
         script_args=(server.origin, prefix),
     )
+    cpu_after = (server.process.cpu_seconds(), worker.cpu_seconds(), time.process_time())
     settle(server.port)
     progress(describe(result, 303))
     answered = result.statuses.get(303, 0)
@@ -919,6 +945,7 @@ def measure_sign(
         line += f" within {DELIVERY_TIMEOUT:.0f} s (the rest still queued, not lost)"
     line += ": " + ("; ".join(problems) if problems else "nothing lost")
     report.note(line)
+    report.note(f"{label}: {row}: " + cpu_line(cpu_before, cpu_after, result, report))
     report.rows.append(
         Row(
             row,
@@ -929,6 +956,24 @@ def measure_sign(
             result.errors + len(problems),
         )
     )
+
+
+def cpu_line(
+    before: tuple[float, float, float],
+    after: tuple[float, float, float],
+    result: WrkResult,
+    report: Report,
+) -> str:
+    """The CPU each process spent per answered sign-on while wrk ran, against hello world's."""
+    answered = max(result.requests, 1)
+    parts = [after[i] - before[i] for i in range(3)] + [result.cpu_seconds]
+    names = ("gunicorn", "outbox worker", "SMTP sink and this script", "wrk")
+    pairs = zip(names, parts, strict=True)
+    spent = ", ".join(f"{name} {1000 * seconds / answered:.2f}" for name, seconds in pairs)
+    line = f"CPU ms per request: {spent}; {1000 * sum(parts) / answered:.2f} in all"
+    if report.baseline_cpu_ms:
+        line += f" (hello world: {report.baseline_cpu_ms:.2f}, gunicorn and wrk)"
+    return line
 
 
 def stored_signatures(signed: sa.ColumnElement[bool]) -> tuple[int, int, int]:
@@ -1206,7 +1251,18 @@ def parse_args(argv: list[str] | None) -> Settings:
         action="store_true",
         help="for CI: 5,000 signatories, 2 s per row, 1,000 emails, SQLite",
     )
+    parser.add_argument(
+        "--only",
+        help="measure only these groups of rows, comma-separated: "
+        + ", ".join(PARTS)
+        + " (hello world and the sink's ceiling are always measured)",
+    )
     args = parser.parse_args(argv)
+    parts = frozenset(PARTS)
+    if args.only:
+        parts = frozenset(part.strip() for part in args.only.split(","))
+        if not parts <= frozenset(PARTS):
+            parser.error(f"--only takes {', '.join(PARTS)}, comma-separated")
     quick = args.quick
     database = args.database or ("sqlite" if quick else "both")
     settings = Settings(
@@ -1217,6 +1273,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         databases=["sqlite", "postgres"] if database == "both" else [database],
         postgres=args.postgres.rstrip("/"),
         quick=quick,
+        parts=parts,
     )
     if min(settings.signatories, settings.seconds, settings.emails, settings.sink_messages) < 1:
         parser.error("--signatories, --seconds, --emails and --sink-messages must be positive")

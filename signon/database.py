@@ -35,6 +35,8 @@ from .extensions import db
 
 log = logging.getLogger(__name__)
 
+# How much of a SQLite database file each connection reads through mmap.
+_MMAP_BYTES = 256 * 1024 * 1024
 # Connection execution option read by the BEGIN listener below.
 _IMMEDIATE = "signon_begin_immediate"
 
@@ -88,6 +90,10 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode
+        # Reads from memory the operating system maps, not a read() call per
+        # page: a whole-list download's query took a fifth less. The size is
+        # address space, not memory; pages come from the shared page cache.
+        cursor.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         # Overwrite deleted and erased content with zeros rather than leave it
         # in free pages; some builds default to it, ours must not depend on that.
         cursor.execute("PRAGMA secure_delete = ON")

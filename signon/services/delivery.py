@@ -165,12 +165,12 @@ def build(statement: StatementView, out: IO[bytes]) -> Pack:
         "signatories.csv": "".join(
             exports.csv_chunks(signatories, [q.label for q in statement.public_questions])
         ).encode(),
-        "signatories.json": "".join(
+        "signatories.json": b"".join(
             exports.json_chunks(
                 {"statement": {"slug": statement.slug, "title": statement.title}},
                 signatories,
             )
-        ).encode(),
+        ),
         "README.txt": _readme(statement, generated).encode(),
     }
     manifest = {

@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+
+import orjson
 
 from .countries import country_name
 from .public import PublicSignatory
@@ -36,7 +37,7 @@ FIELDS = (
 # A spreadsheet reads a cell that starts with one of these as a formula (or,
 # for tab and carriage return, may strip them and then do so). The public
 # form refuses most of them in names already; comments, cities and future
-# imports are not all checked, so every cell is neutralised here.
+# imports are not all checked, so every cell of typed text is neutralised here.
 _FORMULA_STARTS = frozenset("=+-@\t\r")
 # Rows written between two chunks of a streamed file.
 _ROWS_PER_CHUNK = 500
@@ -83,15 +84,44 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell[:1] in _FORMULA_STARTS else cell
 
 
-def _cell(value: object) -> str:
-    """A CSV cell: text neutralised, None empty, a flag "true" or "false" as in the JSON."""
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "true" if value else "false"
-    text = value if type(value) is str else str(value)
-    # neutralise(), written out: this runs for each of a million cells.
-    return "'" + text if text[:1] in _FORMULA_STARTS else text
+def _csv_row(signatory: PublicSignatory, questions: Sequence[str]) -> tuple[object, ...]:
+    """One signatory's CSV cells, in the order of the header.
+
+    Only the text people typed is neutralised: the other values are the
+    site's own (codes, country names, timestamps, numbers), none of which
+    starts like a formula. The csv module writes None as an empty cell and
+    numbers as digits; a flag is "true" or "false", as in the JSON.
+    """
+    (
+        name,
+        org_type,
+        country,
+        country_label,
+        city,
+        website,
+        comment,
+        verified_at,
+        version,
+        founding,
+        kind,
+        affiliation,
+        answers,
+    ) = _values(signatory)
+    return (
+        neutralise(name),
+        org_type,
+        country,
+        country_label,
+        neutralise(city),
+        neutralise(website),
+        neutralise(comment),
+        verified_at,
+        version,
+        "true" if founding else "false",
+        kind,
+        neutralise(affiliation),
+        *(neutralise(answers.get(question, "")) for question in questions),
+    )
 
 
 def csv_chunks(
@@ -109,13 +139,9 @@ def csv_chunks(
     buffer.write("\ufeff")
     fixed = [name for name in FIELDS if name != "answers"]
     writer.writerow([*fixed, *(neutralise(_column(question)) for question in questions)])
-    rows: list[list[str]] = []
+    rows: list[tuple[object, ...]] = []
     for signatory in signatories:
-        *values, answers = _values(signatory)
-        rows.append(
-            [_cell(value) for value in values]
-            + [_cell(answers.get(question, "")) for question in questions]
-        )
+        rows.append(_csv_row(signatory, questions))
         if len(rows) == _ROWS_PER_CHUNK:
             writer.writerows(rows)
             rows.clear()
@@ -126,20 +152,20 @@ def csv_chunks(
     yield buffer.getvalue()
 
 
-# Made once: json.dumps with any option builds a new encoder on every call.
-_JSON = json.JSONEncoder(ensure_ascii=False)
+def json_chunks(head: dict[str, Any], signatories: Iterable[PublicSignatory]) -> Iterator[bytes]:
+    """``head`` with a ``signatories`` array after it, as one UTF-8 JSON object, in chunks.
 
-
-def json_chunks(head: dict[str, Any], signatories: Iterable[PublicSignatory]) -> Iterator[str]:
-    """``head`` with a ``signatories`` array after it, as one JSON object, in chunks."""
-    opening = _JSON.encode(head)
-    yield opening[:-1] + (', "signatories": [' if head else '"signatories": [')
-    rows: list[str] = []
-    separator = "\n"
+    Compact, one record a line. orjson, not the json module: encoding was
+    a third of a whole-list download's time, and orjson takes a tenth of it.
+    """
+    opening = orjson.dumps(head)
+    yield opening[:-1] + (b',"signatories":[' if head else b'"signatories":[')
+    rows: list[bytes] = []
+    separator = b"\n"
     for signatory in signatories:
-        rows.append(separator + _JSON.encode(record(signatory)))
-        separator = ",\n"
+        rows.append(separator + orjson.dumps(record(signatory)))
+        separator = b",\n"
         if len(rows) == _ROWS_PER_CHUNK:
-            yield "".join(rows)
+            yield b"".join(rows)
             rows.clear()
-    yield "".join(rows) + "\n]}\n"
+    yield b"".join(rows) + b"\n]}\n"

@@ -8,6 +8,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from email_validator import validate_email
 from factories import make_signature, make_statement
 from helpers import VALID_FORM, link_in, outbox, sign, signatures
 
@@ -309,3 +310,26 @@ def test_a_signature_withdrawn_while_signing_again_gets_a_working_email(app, sta
         page = client.get(link_in(message, kind))
         assert page.status_code == 200, (kind, page.get_data(as_text=True))
         assert "Signing Again Collective" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "A.B+x@GMail.com",
+        "first.last+tag@googlemail.com",
+        "x@Exa-Mple.ORG",
+        "info@XN--BCHER-KVA.example",
+        "o'brien@example.org",
+        "a.b@sub.example.co.uk",
+        "info@bücher.example",
+    ],
+)
+def test_canonical_form_of_an_ascii_address_is_the_validators(address):
+    """Splitting a valid ASCII address at its "@" gives what the validator's parts give."""
+    domains, aliases = ["gmail.com"], {"googlemail.com": "gmail.com"}
+    result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    local = result.local_part.lower()
+    domain = aliases.get(result.ascii_domain.lower(), result.ascii_domain.lower())
+    if domain in domains:
+        local = local.split("+", 1)[0].replace(".", "")
+    assert canonical_email(address, domains, aliases) == f"{local}@{domain}"

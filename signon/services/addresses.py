@@ -41,11 +41,17 @@ def canonical_email(
     form and replaced by the one it is an alias of (googlemail.com is
     gmail.com), and for providers in ``dotless_domains`` (such as gmail.com)
     dots and a "+tag" in the local part are ignored as the provider ignores
-    them. ``address`` must already be valid (see ``normalise_email``).
+    them. ``address`` must already be valid (see ``normalise_email``): an
+    ASCII one is only split at its "@", not validated again, since that took
+    a tenth of a sign-on; anything else goes through the validator, which
+    gives its domain's ASCII form (and raises ``EmailNotValidError``).
     """
-    result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
-    local = result.local_part.lower()
-    domain = (result.ascii_domain or result.domain).lower()
+    local, _, domain = address.rpartition("@")
+    if not address.isascii():
+        result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        local, domain = result.local_part, result.ascii_domain or result.domain
+    local = local.lower()
+    domain = domain.lower()
     domain = {k.lower(): v.lower() for k, v in (aliases or {}).items()}.get(domain, domain)
     if domain in {d.lower() for d in dotless_domains}:
         local = local.split("+", 1)[0].replace(".", "")

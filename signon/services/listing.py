@@ -207,12 +207,7 @@ def stream(
     while True:
         page = query
         if after is not None:
-            position = sa.tuple_(*keys)
-            page = page.where(
-                position < sa.tuple_(*after)
-                if selection.order == Order.newest
-                else position > sa.tuple_(*after)
-            )
+            page = page.where(_past(selection, keys, after))
         # Core, not the session's ORM execution: these are columns, not
         # objects, and the ORM's row handling was a sixth of a download.
         rows = db.session.connection().execute(page).all()
@@ -222,6 +217,38 @@ def stream(
         after = tuple(rows[-1][-len(keys) :])
         if between is not None:
             between()
+
+
+def _past(
+    selection: Selection, keys: tuple[sa.ColumnElement[object], ...], after: tuple[object, ...]
+) -> sa.ColumnElement[bool]:
+    """The rows after ``after``, the last batch's sort key, in the selection's order.
+
+    On PostgreSQL the comparison starts with the index's columns before the
+    sort key, at the values the query fixes them to. Otherwise PostgreSQL,
+    which leaves out of an index scan the conditions its partial index
+    implies (``state``, ``show_name``), could not seek to the key: every
+    batch scanned the index from its start (12.8 ms a batch of 1,000 at
+    the middle of 100,000 names, 4.2 ms with). SQLite keeps those
+    conditions and seeks on the plain comparison; the longer one would make
+    it sort instead.
+    """
+    position, values = keys, after
+    if db.engine.dialect.name == "postgresql":
+        fixed: list[tuple[sa.ColumnElement[object], object]] = [
+            (Signature.state, public.LISTED_STATE),
+            (Signature.show_name, True),
+        ]
+        # The narrowed indexes have the filtered column next (listed_by_country, _by_type).
+        if selection.country and not selection.org_type:
+            fixed.append((Signature.country, selection.country))
+        elif selection.org_type and not selection.country:
+            fixed.append((Signature.org_type, selection.org_type))
+        position = (*(column for column, _value in fixed), *keys)
+        values = (*(value for _column, value in fixed), *after)
+    if selection.order == Order.newest:
+        return sa.tuple_(*position) < sa.tuple_(*values)
+    return sa.tuple_(*position) > sa.tuple_(*values)
 
 
 def countries(

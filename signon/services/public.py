@@ -111,6 +111,10 @@ _COLUMNS = (
 )
 
 
+# The state of every signature on a public list.
+LISTED_STATE = SignatureState.verified
+
+
 def listed(statement: StatementRef) -> list[sa.ColumnElement[bool]]:
     """The conditions for a signature of ``statement`` to be on its public list.
 
@@ -120,7 +124,7 @@ def listed(statement: StatementRef) -> list[sa.ColumnElement[bool]]:
     """
     return [
         Signature.statement_id == statement.id,
-        Signature.state == sa.literal_column(f"'{SignatureState.verified.value}'"),
+        Signature.state == sa.literal_column(f"'{LISTED_STATE.value}'"),
         Signature.show_name == sa.true(),  # "IS TRUE" would keep PostgreSQL off the index
     ]
 

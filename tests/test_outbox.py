@@ -546,6 +546,34 @@ def test_batch_size_limits_a_claim_and_work_drains_all(app_factory, smtp):
     assert all(row.state is OutboxState.sent for row in outbox(app))
 
 
+def test_the_timed_duties_run_once_per_poll_not_before_every_batch(app_factory, smtp):
+    """A busy worker's batches do not each run the feed; a feed that queued runs again."""
+    server, port = smtp()
+    app = smtp_app(app_factory, port, OUTBOX_BATCH_SIZE=1)
+    sign_as(app, *(f"person{i}@example.org" for i in range(4)))
+    calls: list[int] = []
+
+    def idle_feed() -> int:
+        calls.append(0)
+        return 0
+
+    with app.app_context():
+        total = outbox_service.work(
+            once=True, stop=threading.Event(), poll_seconds=60, feed=idle_feed
+        )
+    assert total.sent == 4 and len(server.received) == 4
+    assert len(calls) == 1  # four batches, one feed
+
+    queued = iter([2, 1, 0])
+
+    def busy_feed() -> int:
+        return next(queued, 0)
+
+    with app.app_context():
+        outbox_service.work(once=True, stop=threading.Event(), poll_seconds=60, feed=busy_feed)
+    assert next(queued, None) is None  # run until it queued nothing
+
+
 # --- withdrawal ------------------------------------------------------------
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -401,14 +403,23 @@ def work(
     A database error is logged and waited out the same way (``once`` gives
     up instead); rows it left claimed are taken up again after the lease.
 
-    ``feed``, if given, runs before each batch and returns how many emails
-    it queued: work that makes email a batch at a time (asking signatories
-    to confirm a statement's new text) rather than in one long transaction.
+    ``feed``, if given, returns how many emails it queued: work that makes
+    email a batch at a time (asking signatories to confirm a statement's new
+    text) rather than in one long transaction. It runs before a batch when
+    its last run queued some (the rest follow at once) or ``poll_seconds``
+    have passed since it last ran. Not before every batch: while a spike of
+    sign-ons keeps a worker sending a few emails at a time, its batches
+    follow one another hundreds of times a second, and the feed's queries
+    would take longer than the emails.
     """
     total = DeliveryReport()
+    fed = 0
+    fed_at = -math.inf  # time.monotonic() of the feed's last run
     while not stop.is_set():
+        due = feed is not None and (fed or time.monotonic() - fed_at >= poll_seconds)
         fed = 0
-        if feed is not None:
+        if due:
+            fed_at = time.monotonic()
             try:
                 fed = feed()
             except Exception as exc:  # noqa: BLE001 -- delivery must go on whatever it was

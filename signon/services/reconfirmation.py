@@ -34,6 +34,13 @@ def _due() -> Select:
         .join(Statement, Signature.statement_id == Statement.id)
         .where(
             Statement.substantial_version > 0,
+            # The same condition again, as the statements a signature may
+            # belong to: it leads both databases to the few statements that
+            # changed and their signatures' index, instead of scanning every
+            # live signature (36 ms at 100,000, before each outbox batch).
+            Signature.statement_id.in_(
+                select(Statement.id).where(Statement.substantial_version > 0)
+            ),
             Signature.state.in_(_LIVE),
             Signature.contact_email.is_not(None),
             or_(

@@ -968,7 +968,10 @@ def cpu_line(
     result: WrkResult,
     report: Report,
 ) -> str:
-    """The CPU each process spent per answered sign-on while wrk ran, against hello world's."""
+    """The CPU each process spent per answered request while wrk ran, against hello world's.
+
+    Every answer of a sign-on run is a sign-on: anything but a 303 is an error.
+    """
     answered = max(result.requests, 1)
     parts = [after[i] - before[i] for i in range(3)] + [result.cpu_seconds]
     names = ("gunicorn", "outbox worker", "SMTP sink and this script", "wrk")

@@ -109,9 +109,12 @@ def activate(email: str) -> None:
     click.echo(f"Activated {email.strip().lower()}.")
 
 
-def _before_each_batch() -> int:
+def _timed_duties() -> int:
     """The worker's timed duties: launch statements whose time came, then queue a
-    batch of "the text you signed has changed" emails; how many emails it queued."""
+    batch of "the text you signed has changed" emails; how many emails it queued.
+
+    ``outbox.work`` runs them once per poll interval, and again at once while
+    they queue mail."""
     # Read first: an idle worker must not take SQLite's write lock every poll.
     if authoring.launch_is_due():
         with write_transaction():
@@ -148,7 +151,7 @@ def work(once: bool) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     report = outbox.work(
-        once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"], feed=_before_each_batch
+        once=once, stop=stop, poll_seconds=config["OUTBOX_POLL_SECONDS"], feed=_timed_duties
     )
     click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
     if report.database_errors:

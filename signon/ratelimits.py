@@ -80,7 +80,7 @@ def contact_email_key() -> str:
     try:
         value = configured_canonical_email(value)
     except EmailNotValidError:
-        value = value.lower()  # the form refuses it anyway; still count it
+        value = value.lower()  # not ASCII and not valid: the form refuses it; still count it
     return _hashed(value)
 
 

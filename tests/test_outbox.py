@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import itertools
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -546,7 +548,7 @@ def test_batch_size_limits_a_claim_and_work_drains_all(app_factory, smtp):
     assert all(row.state is OutboxState.sent for row in outbox(app))
 
 
-def test_the_timed_duties_run_once_per_poll_not_before_every_batch(app_factory, smtp):
+def test_the_timed_duties_run_once_per_poll_not_before_every_batch(app_factory, smtp, monkeypatch):
     """A busy worker's batches do not each run the feed; a feed that queued runs again."""
     server, port = smtp()
     app = smtp_app(app_factory, port, OUTBOX_BATCH_SIZE=1)
@@ -563,6 +565,18 @@ def test_the_timed_duties_run_once_per_poll_not_before_every_batch(app_factory, 
         )
     assert total.sent == 4 and len(server.received) == 4
     assert len(calls) == 1  # four batches, one feed
+
+    # A clock that moves 70 s a reading: every batch comes a poll interval later.
+    clock = itertools.count(step=70)
+    monkeypatch.setattr(outbox_service, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    sign_as(app, *(f"later{i}@example.org" for i in range(3)))
+    calls.clear()
+    with app.app_context():
+        total = outbox_service.work(
+            once=True, stop=threading.Event(), poll_seconds=60, feed=idle_feed
+        )
+    assert total.sent == 3
+    assert len(calls) == 4  # before each of the three batches and the empty one
 
     queued = iter([2, 1, 0])
 

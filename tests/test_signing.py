@@ -324,8 +324,8 @@ def test_a_signature_withdrawn_while_signing_again_gets_a_working_email(app, sta
         "info@bücher.example",
     ],
 )
-def test_canonical_form_of_an_ascii_address_is_the_validators(address):
-    """Splitting a valid ASCII address at its "@" gives what the validator's parts give."""
+def test_canonical_form_is_the_validators_with_or_without_validating_again(address):
+    """Split at its "@" (ASCII) or validated again (the IDN), the validator's parts result."""
     domains, aliases = ["gmail.com"], {"googlemail.com": "gmail.com"}
     result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     local = result.local_part.lower()

@@ -44,7 +44,9 @@ def canonical_email(
     them. ``address`` must already be valid (see ``normalise_email``): an
     ASCII one is only split at its "@", not validated again, since that took
     a tenth of a sign-on; anything else goes through the validator, which
-    gives its domain's ASCII form (and raises ``EmailNotValidError``).
+    gives its domain's ASCII form (and raises ``EmailNotValidError``). The
+    per-address rate limit passes what was typed, valid or not: it needs a
+    stable key, which an invalid ASCII address still gets.
     """
     local, _, domain = address.rpartition("@")
     if not address.isascii():

